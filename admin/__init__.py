@@ -1,0 +1,1 @@
+"""The admin web: aiohttp + jinja2, server-rendered pages for staff."""

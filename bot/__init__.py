@@ -1,0 +1,1 @@
+"""The Telegram bot: aiogram routers per audience, middlewares, FSM storage."""

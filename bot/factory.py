@@ -1,0 +1,79 @@
+"""Builds the Bot and the Dispatcher from settings: the one place the bot is wired."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.handlers import get_routers
+from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.locale import LocaleMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.user import UserMiddleware
+from bot.retry import RetryMiddleware
+from bot.storage import SqlStorage
+from core.clock import Clock, system_clock
+from core.settings import Settings
+
+LOCALES = Path(__file__).resolve().parents[1] / "locales"
+
+
+def make_bot(settings: Settings, api_url: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
+    session.middleware(RetryMiddleware())
+    return Bot(settings.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def make_i18n(settings: Settings) -> I18n:
+    return I18n(path=LOCALES, default_locale=settings.default_language, domain="messages")
+
+
+def make_storage(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url)
+    return SqlStorage(sessionmaker)
+
+
+def make_dispatcher(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    clock: Clock = system_clock,
+    storage: BaseStorage | None = None,
+    throttling: ThrottlingMiddleware | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(storage=storage or make_storage(settings, sessionmaker), settings=settings)
+    # Order matters: the session first, then who the user is, then their language.
+    dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock))
+    dp.update.outer_middleware(UserMiddleware())
+    LocaleMiddleware(make_i18n(settings)).setup(dp)
+    dp.message.outer_middleware(
+        throttling or ThrottlingMiddleware(settings.throttle_burst, settings.throttle_interval)
+    )
+    dp.include_routers(*get_routers())
+    return dp
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu, in each language of the catalogs."""
+    for locale in i18n.available_locales:
+        with i18n.use_locale(locale):
+            _ = i18n.gettext
+            commands = [
+                BotCommand(command="start", description=_("Начать")),
+                BotCommand(command="my", description=_("Мои сообщения")),
+                BotCommand(command="help", description=_("Справка")),
+                BotCommand(command="lang", description=_("Язык / Language")),
+            ]
+        language = None if locale == i18n.default_locale else locale
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)

@@ -1,0 +1,1 @@
+"""Middlewares: database session and deduplication, the user and roles, locale, throttling."""

@@ -1,0 +1,1 @@
+"""The composition root: the `mcu` command and the one-process wiring."""

@@ -1,0 +1,145 @@
+"""`mcu`: run the parts, migrate the database, manage staff, start the sandbox.
+
+Every command has --help and exits non-zero with a one-line reason on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.settings import ConfigError, Settings, load_settings
+
+PARTS = {
+    "run": frozenset({"bot", "admin", "scheduler"}),
+    "bot": frozenset({"bot"}),
+    "admin": frozenset({"admin"}),
+    "scheduler": frozenset({"scheduler"}),
+}
+
+
+class CliError(Exception):
+    """A user mistake, reported in one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mcu", description="МЦУ — муниципальный центр управления: бот, админка, планировщик."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="всё в одном процессе: бот, админка, планировщик")
+    sub.add_parser("bot", help="только бот (long polling или webhook)")
+    sub.add_parser("admin", help="только веб-админка")
+    sub.add_parser("scheduler", help="только планировщик (напоминания, рассылки)")
+
+    db = sub.add_parser("db", help="база данных")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="применить миграции и справочники")
+
+    staff = sub.add_parser("staff", help="сотрудники")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True, metavar="ACTION")
+    add = staff_sub.add_parser("add", help="добавить сотрудника или роли сотруднику")
+    add.add_argument("--telegram-id", type=int, required=True, help="числовой id пользователя Telegram")
+    add.add_argument("--role", action="append", required=True,
+                     help="роль (можно несколько раз или через запятую): recipient, head, curator, analyst, "
+                          "pos_officer, im_officer, gospublic_officer, admin")
+    add.add_argument("--name", help="ФИО")
+    add.add_argument("--email", help="e-mail")
+
+    sb = sub.add_parser("sandbox", help="только песочница Telegram Bot API (локально, без интернета)")
+    sb.add_argument("--host", help="адрес (по умолчанию MCU_SANDBOX_HOST)")
+    sb.add_argument("--port", type=int, help="порт (по умолчанию MCU_SANDBOX_PORT)")
+    return parser
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    from mcu.runtime import open_database
+
+    async with open_database(settings):
+        pass
+    print(f"База данных обновлена: {_safe_url(settings.effective_database_url)}")
+
+
+async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
+    from core.staff import add_staff, parse_roles
+    from mcu.runtime import open_database
+
+    try:
+        roles = parse_roles(args.role)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.telegram_id <= 0:
+        raise CliError("--telegram-id must be a positive Telegram user id")
+    async with open_database(settings) as db, db.sessionmaker() as session, session.begin():
+        staff, created = await add_staff(
+            session, telegram_id=args.telegram_id, roles=roles, name=args.name, email=args.email
+        )
+        verb = "добавлен" if created else "обновлён"
+        print(f"Сотрудник {verb}: {staff.name} (telegram id {staff.telegram_id}), роли: "
+              f"{', '.join(sorted(staff.role_set))}")
+
+
+async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
+    from mcu.runtime import Stopper
+    from sandbox.server import start_sandbox
+
+    server = await start_sandbox(host=args.host or settings.sandbox_host, port=args.port or settings.sandbox_port)
+    print(f"Песочница Telegram Bot API: {server.url}", flush=True)
+    stopper = Stopper()
+    stopper.install()
+    try:
+        await stopper.event.wait()
+    finally:
+        await server.stop()
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
+    if args.command in PARTS:
+        from mcu.runtime import run
+
+        await run(settings, PARTS[args.command])
+    elif args.command == "db":
+        await _db_upgrade(settings)
+    elif args.command == "staff":
+        await _staff_add(settings, args)
+    elif args.command == "sandbox":
+        await _sandbox(settings, args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        asyncio.run(dispatch(args, settings))
+    except (ConfigError, CliError) as exc:
+        print(f"mcu: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        print(f"mcu: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # the operator gets one line; the traceback goes to the log at DEBUG
+        logging.getLogger("mcu").debug("failed", exc_info=True)
+        print(f"mcu: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    detail = text[0] if text else ""
+    return f"{type(exc).__name__}: {detail}"[:300]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
