@@ -1,0 +1,207 @@
+"""A citizen talks to the real bot over the sandbox Bot API: consent, intake, /my, bad input."""
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from core.staff import add_staff
+from db.models import Attachment, Citizen, Item, ItemMessage, Role
+from tests.bot.conftest import NUMBER
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+async def count(sessionmaker, model) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count(model.id))))
+
+
+async def test_consent_then_message_gets_number_and_shows_in_my(harness):
+    user = await harness.user(5001)
+    greeting = await harness.say(user, "/start")
+    assert "Здравствуйте, Анна" in greeting["text"] and "152-ФЗ" in greeting["text"]
+    thanks = await harness.press(user, greeting, "Согласен")
+    assert "согласие получено" in thanks["text"]
+    async with harness.sessionmaker() as session:
+        citizen = await session.scalar(select(Citizen).where(Citizen.telegram_id == user))
+        assert citizen.consent_at is not None and citizen.consent_version
+
+    reply = await harness.say(user, "Не горит фонарь на ул. Ленина, 5")
+    number = NUMBER.search(reply["text"]).group(1)
+    mine = await harness.say(user, "/my")
+    assert number in mine["text"] and "зарегистрировано" in mine["text"] and "фонарь" in mine["text"]
+
+
+async def test_message_before_consent_is_kept_and_registered_on_consent(harness):
+    user = await harness.user(5002)
+    ask = await harness.say(user, "Прорвало трубу во дворе")
+    assert "согласие" in ask["text"]
+    assert await count(harness.sessionmaker, Item) == 0  # nothing stored without consent
+    await harness.press(user, ask, "Согласен")
+    registered = await harness.sb.wait_bot_message(user, after=await harness.last_id(user) - 1, timeout=10,
+                                                   predicate=lambda m: "зарегистрированы" in m["text"])
+    assert NUMBER.search(registered["text"])
+    async with harness.sessionmaker() as session:
+        assert (await session.scalar(select(Item.text))) == "Прорвало трубу во дворе"
+
+
+async def test_declined_consent_stores_nothing(harness):
+    user = await harness.user(5003)
+    ask = await harness.say(user, "Текст с моими данными")
+    answer = await harness.press(user, ask, "Не согласен")
+    assert "Без согласия" in answer["text"]
+    assert await count(harness.sessionmaker, Item) == 0
+
+
+async def test_ten_thousand_characters_stored_whole(harness):
+    user = await harness.user(5004)
+    await harness.consent(user)
+    text = ("Очень длинное описание проблемы с дорогой. " * 250)[:10_000]
+    assert len(text) == 10_000
+    reply = await harness.sb.send_text(user, text)
+    answer = await harness.sb.wait_bot_message(user, after=reply["message"]["message_id"], timeout=10)
+    assert NUMBER.search(answer["text"]) and len(answer["text"]) < 4096
+    async with harness.sessionmaker() as session:
+        assert (await session.scalar(select(Item.text))) == text
+
+
+async def test_html_in_citizen_text_is_echoed_as_text(harness):
+    user = await harness.user(5005)
+    await harness.consent(user)
+    evil = "<b>жирный</b> & <script>alert(1)</script>"
+    reply = await harness.say(user, evil)
+    assert "<b>жирный</b> &" in reply["text"]  # shown literally, not as markup
+    bold = [e for e in reply.get("entities") or [] if e["type"] == "bold"]
+    assert all("жирный" not in reply["text"][e["offset"]:e["offset"] + e["length"]] for e in bold)
+    mine = await harness.say(user, "/my")
+    assert "<script>" in mine["text"]
+
+
+async def test_sticker_and_video_note_get_a_polite_hint(harness):
+    user = await harness.user(5006)
+    await harness.consent(user)
+    after = await harness.last_id(user)
+    await harness.sb.send_sticker(user)
+    hint = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert "текст, фото, документ" in hint["text"]
+    after = await harness.last_id(user)
+    await harness.sb.send_video_note(user)
+    hint = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert "текст, фото, документ" in hint["text"]
+    assert await count(harness.sessionmaker, Item) == 0
+
+
+async def test_unknown_command(harness):
+    user = await harness.user(5007)
+    reply = await harness.say(user, "/frobnicate")
+    assert "Такой команды нет" in reply["text"]
+
+
+async def test_photo_with_caption_and_location(harness):
+    user = await harness.user(5008)
+    await harness.consent(user)
+    after = await harness.last_id(user)
+    await harness.sb.send_photo(user, PNG, "yama.png", caption="Яма у школы")
+    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert NUMBER.search(reply["text"]) and "Яма у школы" in reply["text"]
+    harness.throttle_clock.value += 5
+    after = await harness.last_id(user)
+    await harness.sb.send_location(user, 55.63, 34.32)
+    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert NUMBER.search(reply["text"])
+    async with harness.sessionmaker() as session:
+        items = (await session.scalars(select(Item).order_by(Item.id))).all()
+        assert items[0].text == "Яма у школы"
+        attachment = await session.scalar(select(Attachment))
+        assert attachment.kind == "photo" and attachment.telegram_file_id
+        assert (items[1].latitude, items[1].longitude) == (55.63, 34.32)
+
+
+async def test_same_update_twice_makes_one_item(harness):
+    user = await harness.user(5009)
+    await harness.consent(user)
+    update = {
+        "update_id": 900_001,
+        "message": {
+            "message_id": 4242, "date": 1_780_000_000,
+            "chat": {"id": user, "type": "private", "first_name": "Анна"},
+            "from": {"id": user, "is_bot": False, "first_name": "Анна"},
+            "text": "Дублированное сообщение",
+        },
+    }
+    after = await harness.last_id(user)
+    await harness.sb.raw_update(update)
+    await harness.sb.raw_update(update)
+    await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    await asyncio.sleep(0.5)  # give a second (wrong) reply the chance to appear
+    assert await count(harness.sessionmaker, Item) == 1
+    replies = [m for m in await harness.sb.bot_messages(user, after=after)]
+    assert len(replies) == 1
+
+
+async def test_flood_is_throttled_politely_and_nothing_is_lost(harness):
+    user = await harness.user(5010)
+    await harness.consent(user)
+    await harness.sb.limits(enabled=True)
+    before = await harness.sb.stats()
+    after = await harness.last_id(user)
+    texts = [f"сообщение {n}" for n in range(50)]
+    for text in texts:  # 50 messages in 5 s of the user's time
+        harness.throttle_clock.value += 0.1
+        await harness.sb.send_text(user, text)
+    async with harness.sessionmaker() as session:
+        for _ in range(100):
+            stored = (await session.scalars(select(Item.text))).all() + (
+                await session.scalars(select(ItemMessage.text))).all()
+            if len(stored) >= 50:
+                break
+            await asyncio.sleep(0.1)
+            session.expire_all()
+    assert sorted(stored) == sorted(texts)
+    replies = await harness.sb.bot_messages(user, after=after)
+    notices = [m for m in replies if "очень часто" in m["text"]]
+    assert len(notices) == 1
+    assert len(replies) <= 6
+    after_stats = await harness.sb.stats()
+    assert after_stats["violations"]["total"] == before["violations"]["total"]
+
+
+async def test_report_refused_for_citizen_allowed_for_curator(harness):
+    citizen = await harness.user(5011)
+    reply = await harness.say(citizen, "/report")
+    assert "только сотрудникам" in reply["text"]
+    curator = await harness.user(5012, first_name="Ольга")
+    async with harness.sessionmaker() as session, session.begin():
+        await add_staff(session, telegram_id=curator, roles=[Role.curator], name="Ольга Куратор")
+    reply = await harness.say(curator, "/report")
+    assert "Сводка МЦУ" in reply["text"] and "Открыто сейчас" in reply["text"]
+
+
+async def test_language_switch_to_english(harness):
+    user = await harness.user(5013)
+    choose = await harness.say(user, "/lang")
+    switched = await harness.press(user, choose, "English")
+    assert "English" in switched["text"]
+    reply = await harness.say(user, "/help")
+    assert "How to use" in reply["text"]
+
+
+async def test_english_profile_gets_english(harness):
+    user = await harness.user(5014, first_name="John", language_code="en")
+    reply = await harness.say(user, "/start")
+    assert "Hello, John" in reply["text"]
+
+
+async def test_forged_button_press_is_refused_without_change(harness):
+    user = await harness.user(5015)
+    await harness.consent(user)
+    mine = await harness.say(user, "/help")
+    await harness.sb.press(user, mine["message_id"], "admin:delete:everything", forge=True)
+    await asyncio.sleep(0.5)
+    answers = await harness.sb.callback_answers(user)
+    assert any("больше не действует" in (a.get("text") or "") for a in answers)
+    assert await count(harness.sessionmaker, Item) == 0
