@@ -34,7 +34,7 @@ from core.settings import Settings  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Citizen  # noqa: E402
-from sandbox.client import SandboxClient  # noqa: E402
+from sandbox import SandboxClient  # noqa: E402
 
 
 def free_port() -> int:
@@ -203,7 +203,7 @@ async def main() -> None:
     ratio = intake["rate"] / echo["rate"]
     print(f"intake / echo throughput: {ratio:.0%} (target ≥ 50%)")
     print(f"intake p99 at {args.rate} updates/s: {steady_run['p99']:.1f} ms (target ≤ 50 ms)")
-    print(f"sandbox rate-limit violations: {stats['violations']['total']}")
+    print(f"sandbox rate-limit violations: {sum(stats['violations'].values())}")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
                 BotCommand(command="my", description=_("Мои сообщения")),
                 BotCommand(command="help", description=_("Справка")),
                 BotCommand(command="lang", description=_("Язык / Language")),
+                BotCommand(command="stop", description=_("Отозвать согласие")),
             ]
         language = None if locale == i18n.default_locale else locale
         await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=language)

@@ -7,5 +7,6 @@ from bot.handlers import citizen, common, fallback, staff
 
 
 def get_routers() -> list[Router]:
+    # Fresh routers for each dispatcher (a router joins one parent only).
     # Staff commands before the citizen's catch-all intake; the fallback last.
-    return [common.router, staff.router, citizen.router, fallback.router]
+    return [common.make_router(), staff.make_router(), citizen.make_router(), fallback.make_router()]

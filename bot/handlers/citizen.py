@@ -21,7 +21,6 @@ from core.intake import FileIn, Incoming, add_to_item, citizen_items, latest_ope
 from core.settings import Settings
 from db.models import Citizen
 
-router = Router(name="citizen")
 
 # Messages kept while the citizen has not yet answered the consent question.
 PENDING_KEY = "pending_before_consent"
@@ -59,7 +58,6 @@ def _incoming_from_dict(raw: dict[str, Any]) -> Incoming:
     return Incoming(files=files, **raw)
 
 
-@router.message(Command("my"))
 async def my_items(message: Message, session: AsyncSession, citizen: Citizen, settings: Settings) -> None:
     items, total = await citizen_items(session, citizen.id)
     if not items:
@@ -71,7 +69,6 @@ async def my_items(message: Message, session: AsyncSession, citizen: Citizen, se
     await message.answer(header + "\n\n" + "\n\n".join(lines))
 
 
-@router.callback_query(ConsentCb.filter())
 async def consent_answer(
     query: CallbackQuery,
     callback_data: ConsentCb,
@@ -114,7 +111,18 @@ async def consent_answer(
             await query.message.answer(_("Опишите, что случилось, — одним сообщением."))
 
 
-@router.message(F.contact)
+async def stop(message: Message, session: AsyncSession, citizen: Citizen, state: FSMContext,
+               now: datetime) -> None:
+    """Withdraw consent (152-ФЗ): nothing new is taken until the citizen agrees again."""
+    withdraw_consent(citizen, now)
+    await session.commit()
+    await state.update_data({PENDING_KEY: []})
+    await message.answer(
+        _("Согласие отозвано. Новые сообщения мы не примем, пока вы снова не дадите согласие (/start). "
+          "Уже поданные сообщения будут рассмотрены до конца.")
+    )
+
+
 async def contact(message: Message, session: AsyncSession, citizen: Citizen) -> None:
     if not citizen.has_consent:
         await message.answer(consent_text(), reply_markup=consent_keyboard())
@@ -127,7 +135,6 @@ async def contact(message: Message, session: AsyncSession, citizen: Citizen) -> 
     await message.answer(_("Телефон сохранён: по нему с вами смогут связаться по вашему сообщению."))
 
 
-@router.message(ACCEPTED, ~F.text.startswith("/"))
 async def intake(
     message: Message,
     session: AsyncSession,
@@ -194,9 +201,19 @@ async def _keep_quietly(
         )
 
 
-@router.message(F.sticker | F.video_note | F.animation | F.dice | F.poll | F.game | F.venue)
 async def unsupported(message: Message) -> None:
     await message.answer(
         _("Такое сообщение мы не можем принять. Пришлите, пожалуйста, текст, фото, документ, "
           "голосовое сообщение или геопозицию.")
     )
+
+
+def make_router() -> Router:
+    router = Router(name="citizen")
+    router.message.register(my_items, Command("my"))
+    router.message.register(stop, Command("stop"))
+    router.callback_query.register(consent_answer, ConsentCb.filter())
+    router.message.register(contact, F.contact)
+    router.message.register(intake, ACCEPTED, ~F.text.startswith("/"))
+    router.message.register(unsupported, F.sticker | F.video_note | F.animation | F.dice | F.poll | F.game | F.venue)
+    return router

@@ -14,7 +14,6 @@ from core.citizens import set_language
 from core.staff import REPORT_ROLES
 from db.models import Citizen, Role, Staff
 
-router = Router(name="common")
 
 
 def consent_text() -> str:
@@ -23,7 +22,7 @@ def consent_text() -> str:
         "(152-ФЗ): имени из профиля Telegram, текста, фото и документов, которые вы пришлёте, "
         "а также телефона и адреса, если вы их укажете. Данные используются только для "
         "рассмотрения ваших сообщений и обращений и видны только ответственным сотрудникам. "
-        "Согласие можно отозвать, написав об этом в этот чат."
+        "Согласие можно отозвать командой /stop."
     )
 
 
@@ -35,6 +34,7 @@ def help_text(roles: frozenset[Role]) -> str:
         "",
         _("/my — мои сообщения и их статус"),
         _("/lang — язык / language"),
+        _("/stop — отозвать согласие на обработку персональных данных"),
         _("/help — эта справка"),
     ]
     if roles & REPORT_ROLES:
@@ -42,7 +42,6 @@ def help_text(roles: frozenset[Role]) -> str:
     return "\n".join(lines)
 
 
-@router.message(CommandStart())
 async def start(message: Message, citizen: Citizen | None, staff: Staff | None) -> None:
     name = message.from_user.first_name if message.from_user else ""
     if staff is not None:
@@ -66,17 +65,14 @@ async def start(message: Message, citizen: Citizen | None, staff: Staff | None) 
         await message.answer(greeting + "\n\n" + consent_text(), reply_markup=consent_keyboard())
 
 
-@router.message(Command("help"))
 async def help_command(message: Message, roles: frozenset[Role]) -> None:
     await message.answer(help_text(roles))
 
 
-@router.message(Command("lang"))
 async def lang_command(message: Message) -> None:
     await message.answer(_("Выберите язык / Choose your language:"), reply_markup=language_keyboard())
 
 
-@router.callback_query(LangCb.filter())
 async def lang_chosen(
     query: CallbackQuery,
     callback_data: LangCb,
@@ -97,3 +93,12 @@ async def lang_chosen(
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(_("Язык переключён: русский."))
+
+
+def make_router() -> Router:
+    router = Router(name="common")
+    router.message.register(start, CommandStart())
+    router.message.register(help_command, Command("help"))
+    router.message.register(lang_command, Command("lang"))
+    router.callback_query.register(lang_chosen, LangCb.filter())
+    return router

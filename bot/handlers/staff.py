@@ -12,10 +12,8 @@ from core.staff import REPORT_ROLES
 from core.summary import intake_summary
 from db.models import Role
 
-router = Router(name="staff")
 
 
-@router.message(Command("report"))
 async def report(message: Message, roles: frozenset[Role], session: AsyncSession, settings: Settings,
                  now: object) -> None:
     if not roles & REPORT_ROLES:
@@ -35,3 +33,9 @@ async def report(message: Message, roles: frozenset[Role], session: AsyncSession
             "Всего зарегистрировано: {total}"
         ).format(today=s.today, week=s.week, open=s.open, overdue=s.overdue, total=s.total)
     )
+
+
+def make_router() -> Router:
+    router = Router(name="staff")
+    router.message.register(report, Command("report"))
+    return router

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import make_bot, make_dispatcher
 from bot.middlewares.throttling import ThrottlingMiddleware
 from core.settings import Settings
-from sandbox.client import SandboxClient
-from sandbox.server import start_sandbox
+from sandbox import SandboxClient
+from sandbox import start_sandbox
 
 NUMBER = re.compile(r"№ (\d{4}-\d{6})")
 
@@ -54,16 +54,33 @@ class Harness:
         return await self.sb.wait_bot_message(user_id, after=after, timeout=10)
 
     async def press(self, user_id: int, message: dict[str, Any], text_contains: str) -> dict[str, Any]:
-        """Press the inline button whose text contains `text_contains`; return the next bot message or edit."""
+        """Press the inline button whose text contains `text_contains`.
+
+        Returns the pressed message if the bot edited it, else the bot's next new message.
+        """
         rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
         button = next(b for row in rows for b in row if text_contains in b["text"])
         after = await self.last_id(user_id)
         await self.sb.press(user_id, message["message_id"], button["callback_data"])
-        return await self.sb.wait_bot_message(user_id, after=after, timeout=10)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while loop.time() < deadline:
+            current = await self.sb.messages(user_id, after=message["message_id"] - 1)
+            pressed = next(m for m in current if m["message_id"] == message["message_id"])
+            if pressed.get("text") != message.get("text"):
+                return pressed
+            fresh = [m for m in current if m["message_id"] > after and m["from_bot"]]
+            if fresh:
+                return fresh[0]
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the bot did not react to the button")
 
     async def consent(self, user_id: int) -> None:
         greeting = await self.say(user_id, "/start")
+        after = await self.last_id(user_id)
         await self.press(user_id, greeting, "Согласен")
+        # The invitation to write follows the edited greeting; wait so it is not mistaken later.
+        await self.sb.wait_bot_message(user_id, after=after, timeout=10)
 
 
 @pytest.fixture
