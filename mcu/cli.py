@@ -83,7 +83,7 @@ async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
 
 async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
     from mcu.runtime import Stopper
-    from sandbox.server import start_sandbox
+    from sandbox import start_sandbox
 
     server = await start_sandbox(host=args.host or settings.sandbox_host, port=args.port or settings.sandbox_port)
     print(f"Песочница Telegram Bot API: {server.url}", flush=True)
@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         asyncio.run(dispatch(args, settings))
     except (ConfigError, CliError) as exc:
         print(f"mcu: {exc}", file=sys.stderr)

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from aiohttp import ClientSession, ClientTimeout, web
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from admin.app import create_app as create_admin_app
 from bot.factory import make_bot, make_dispatcher, make_i18n, set_commands
 from core.seed import seed_reference
-from core.settings import Settings
+from core.settings import ConfigError, Settings
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
 from scheduler.runner import make_scheduler
@@ -35,7 +36,11 @@ class Database:
 async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Database]:
     url = settings.effective_database_url
     if migrate:
-        await upgrade(url)
+        try:
+            await upgrade(url)
+        except (OSError, DBAPIError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ConfigError(f"MCU_DATABASE_URL: cannot open the database: {reason}") from None
     engine = make_engine(url)
     sessionmaker = make_sessionmaker(engine)
     if migrate:
@@ -71,7 +76,7 @@ async def sandbox_if_needed(settings: Settings, *, start: bool) -> AsyncIterator
     if not start or await _sandbox_answers(url):
         yield url
         return
-    from sandbox.server import start_sandbox
+    from sandbox import start_sandbox
 
     server = await start_sandbox(host=settings.sandbox_host, port=settings.sandbox_port)
     try:
