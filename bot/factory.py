@@ -8,12 +8,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handlers import get_routers
+from bot.handlers.errors import citizen_unreachable
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
@@ -61,6 +64,7 @@ def make_dispatcher(
         throttling or ThrottlingMiddleware(settings.throttle_burst, settings.throttle_interval)
     )
     dp.include_routers(*get_routers())
+    dp.errors.register(citizen_unreachable, ExceptionTypeFilter(TelegramForbiddenError))
     return dp
 
 

@@ -41,6 +41,8 @@ async def get_or_create_citizen(session: AsyncSession, profile: TelegramProfile)
             assert citizen is not None
     else:
         _copy_profile(citizen, profile)
+        if citizen.unreachable_since is not None:
+            citizen.unreachable_since = None  # they wrote to us: reachable again
     return citizen
 
 

@@ -100,15 +100,19 @@ async def consent_answer(
     await state.update_data({PENDING_KEY: []})
     await query.answer(_("Спасибо!"))
     if isinstance(query.message, Message):
-        await query.message.edit_text(_("Спасибо, согласие получено."))
+        # Keep the greeting readable; only its buttons go.
+        await query.message.edit_reply_markup(reply_markup=None)
         if numbers:
             await query.message.answer(
-                _("Сообщения, которые вы прислали раньше, зарегистрированы: {numbers}. Статус — /my.").format(
+                _("Спасибо, согласие получено.") + "\n\n"
+                + _("Сообщения, которые вы прислали раньше, зарегистрированы: {numbers}. Статус — /my.").format(
                     numbers=", ".join(f"<b>№ {n}</b>" for n in numbers)
                 )
             )
         else:
-            await query.message.answer(_("Опишите, что случилось, — одним сообщением."))
+            await query.message.answer(
+                _("Спасибо, согласие получено.") + "\n\n" + _("Опишите, что случилось, — одним сообщением.")
+            )
 
 
 async def stop(message: Message, session: AsyncSession, citizen: Citizen, state: FSMContext,
