@@ -79,7 +79,7 @@ async def consented_citizens(settings: Settings, user_ids: list[int]) -> None:
     maker = make_sessionmaker(engine)
     now = datetime.now(UTC)
     async with maker() as session, session.begin():
-        session.add_all(Citizen(telegram_id=u, first_name=f"Житель {u}", consent_at=now, consent_version="bench")
+        session.add_all(Citizen(telegram_id=u, first_name="Житель", consent_at=now, consent_version="bench")
                         for u in user_ids)
     await engine.dispose()
 

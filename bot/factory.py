@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.handlers import get_routers
 from bot.handlers.errors import citizen_unreachable
-from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.database import CommitBeforeSend, DatabaseMiddleware
 from bot.middlewares.locale import LocaleMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import UserMiddleware
@@ -31,6 +31,7 @@ LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
 def make_bot(settings: Settings, api_url: str | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
+    session.middleware(CommitBeforeSend())
     session.middleware(RetryMiddleware())
     return Bot(settings.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

@@ -70,6 +70,10 @@ async def register_bot_message(
         if album is not None:
             await add_to_item(session, album, citizen, incoming, now)
             return IntakeResult(album, created=False)
+    if not incoming.media_group_id:
+        # A redelivered message is caught above and by the update dedup, both inside this
+        # serialised transaction; the unique (chat, message) constraint is the last guard.
+        return IntakeResult(await _new_item(session, citizen, incoming, now, tz), created=True)
     try:
         async with session.begin_nested():
             item = await _new_item(session, citizen, incoming, now, tz)
@@ -78,7 +82,7 @@ async def register_bot_message(
         existing = await _find_by_message(session, incoming)
         if existing is not None:
             return IntakeResult(existing, created=False)
-        album = await _find_album(session, citizen.id, incoming.media_group_id or "")
+        album = await _find_album(session, citizen.id, incoming.media_group_id)
         if album is None:
             raise
         await add_to_item(session, album, citizen, incoming, now)

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,11 +14,11 @@ from db.models import Counter
 async def next_value(session: AsyncSession, name: str) -> int:
     """Atomically take the next value of a named counter (safe under concurrent writers)."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    await session.execute(insert(Counter).values(name=name, value=0).on_conflict_do_nothing())
-    result = await session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-    )
-    return int(result.scalar_one())
+    statement = insert(Counter).values(name=name, value=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Counter.name], set_={"value": Counter.value + 1}
+    ).returning(Counter.value)
+    return int((await session.execute(statement)).scalar_one())
 
 
 async def next_item_number(session: AsyncSession, now: datetime, tz: ZoneInfo) -> str:

@@ -30,9 +30,12 @@ def parse_roles(names: Iterable[str]) -> list[Role]:
 
 
 async def find_staff_by_telegram(session: AsyncSession, telegram_id: int) -> Staff | None:
-    return await session.scalar(
-        select(Staff).where(Staff.telegram_id == telegram_id, Staff.is_active.is_(True))
+    # Runs on every update and most writers are citizens: a bare id lookup first, the full
+    # record (with roles) only for staff.
+    staff_id = await session.scalar(
+        select(Staff.id).where(Staff.telegram_id == telegram_id, Staff.is_active.is_(True))
     )
+    return None if staff_id is None else await session.get(Staff, staff_id)
 
 
 async def add_staff(

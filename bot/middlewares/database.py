@@ -1,10 +1,21 @@
-"""One database session per update, and each update handled once (Telegram may redeliver)."""
+"""One database session per update, each update handled once (Telegram may redeliver), and
+everything the bot tells a user already committed.
+
+The update's session is published in a context variable, so the FSM storage works inside the
+same transaction and the Bot session can commit it before any call to Telegram: the database
+connection is never held while waiting on the network, and a reply never announces something
+that could still be rolled back.
+"""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -14,6 +25,8 @@ from core.clock import Clock
 from db.models import ProcessedUpdate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+current_session: ContextVar[AsyncSession | None] = ContextVar("mcu_update_session", default=None)
 
 
 class DatabaseMiddleware(BaseMiddleware):
@@ -26,22 +39,38 @@ class DatabaseMiddleware(BaseMiddleware):
         bot_id = data["bot"].id
         async with self.sessionmaker() as session:
             if not await self._first_delivery(session, bot_id, event.update_id):
+                await session.rollback()
                 return None
             data["session"] = session
             data["now"] = self.clock()
-            result = await handler(event, data)
-            await session.commit()
+            token = current_session.set(session)
+            try:
+                result = await handler(event, data)
+                await session.commit()
+            finally:
+                current_session.reset(token)
             return result
 
     async def _first_delivery(self, session: AsyncSession, bot_id: int, update_id: int) -> bool:
-        # A short transaction of its own: the write lock is not held while the handler
-        # talks to Telegram. aiogram acknowledges updates whatever the handler does, so
-        # marking first loses nothing Telegram would have redelivered.
+        # The mark is the first statement of the update's own transaction: it commits with the
+        # handler's work (or before the first reply), so a redelivered update finds it, and a
+        # concurrent duplicate waits on the unique key and then finds it too.
         insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         result = await session.execute(
             insert(ProcessedUpdate)
             .values(bot_id=bot_id, update_id=update_id, at=self.clock())
             .on_conflict_do_nothing()
         )
-        await session.commit()
         return bool(result.rowcount)
+
+
+class CommitBeforeSend(BaseRequestMiddleware):
+    """Before any call to Telegram, commit the current update's work (if any)."""
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
+    ) -> Any:
+        session = current_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
