@@ -214,3 +214,31 @@ async def test_forged_button_press_is_refused_without_change(harness):
     answers = await harness.sb.callback_answers(user)
     assert any("больше не действует" in (a.get("text") or "") for a in answers)
     assert await count(harness.sessionmaker, Item) == 0
+
+
+async def test_document_and_voice_become_items_with_files(harness):
+    user = await harness.user(5016)
+    await harness.consent(user)
+    after = await harness.last_id(user)
+    await harness.sb.send_document(user, b"%PDF-1.4 test", "акт осмотра.pdf", mime_type="application/pdf",
+                                   caption="Акт по аварии")
+    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert NUMBER.search(reply["text"])
+    harness.throttle_clock.value += 5
+    after = await harness.last_id(user)
+    await harness.sb.send_voice(user, b"OggS" + b"\x00" * 100, duration=3)
+    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    assert NUMBER.search(reply["text"])
+    async with harness.sessionmaker() as session:
+        files = (await session.scalars(select(Attachment).order_by(Attachment.id))).all()
+        assert [(f.kind, f.file_name) for f in files] == [("document", "акт осмотра.pdf"), ("voice", None)]
+        assert files[0].mime_type == "application/pdf" and files[1].telegram_file_id
+
+
+async def test_withdrawn_consent_stops_intake_until_given_again(harness):
+    user = await harness.user(5017)
+    await harness.consent(user)
+    stopped = await harness.say(user, "/stop")
+    assert "Согласие отозвано" in stopped["text"]
+    ask = await harness.say(user, "Ещё одна проблема")
+    assert "согласие" in ask["text"] and await count(harness.sessionmaker, Item) == 0
