@@ -29,10 +29,13 @@ from core.settings import Settings
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
 
 
-def make_bot(settings: Settings, api_url: str | None = None) -> Bot:
+def make_bot(settings: Settings, api_url: str | None = None, *, dialogue: bool = True) -> Bot:
+    """A Bot for the dialogue (commits before sending, retries a brief push-back), or, with
+    `dialogue=False`, a plain one for the outbox sender, which keeps its own policy."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url or settings.telegram_api_url))
-    session.middleware(CommitBeforeSend())
-    session.middleware(RetryMiddleware())
+    if dialogue:
+        session.middleware(CommitBeforeSend())
+        session.middleware(RetryMiddleware())
     return Bot(settings.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

@@ -48,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="ФИО")
     add.add_argument("--email", help="e-mail")
 
+    sub.add_parser("status", help="состояние: очередь исходящих сообщений")
+
+    cal = sub.add_parser(
+        "calendar", help="производственный календарь и сроки в рабочих днях и часах",
+        description="ГОД — выходные и праздничные дни по месяцам и число рабочих дней; "
+                    "ДАТА +СРОК — когда истекает срок (в часовом поясе района). "
+                    "Поправки календаря из базы данных учитываются.",
+    )
+    cal.add_argument("when", metavar="ГОД|ДАТА",
+                     help="год (2026) или дата: 2026-04-30, \"2026-04-30 17:00\", 2026-04-30T14:00Z")
+    cal.add_argument("duration", nargs="?", metavar="+СРОК",
+                     help="+30d — календарные дни, +10wd — рабочие дни, +8wh — рабочие часы")
+    cal.add_argument("--move-to-working-day", action="store_true",
+                     help="срок в календарных днях, выпавший на выходной, переносится на следующий рабочий день")
+    cal.add_argument("--office-hours", metavar="ЧЧ:ММ-ЧЧ:ММ", help="часы работы (по умолчанию 09:00-18:00)")
+
     sb = sub.add_parser("sandbox", help="только песочница Telegram Bot API (локально, без интернета)")
     sb.add_argument("--host", help="адрес (по умолчанию MCU_SANDBOX_HOST)")
     sb.add_argument("--port", type=int, help="порт (по умолчанию MCU_SANDBOX_PORT)")
@@ -81,6 +97,22 @@ async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
               f"{', '.join(sorted(staff.role_set))}")
 
 
+async def _status(settings: Settings) -> None:
+    from core.outbox import outbox_counts
+    from mcu.runtime import open_database
+
+    async with open_database(settings) as db, db.sessionmaker() as session:
+        counts = await outbox_counts(session)
+    print("Исходящие сообщения (outbox):")
+    print(f"  в очереди:    {counts.pending}")
+    print(f"  отправляются: {counts.sending}")
+    print(f"  отправлено:   {counts.sent}")
+    print(f"  не доставлено: {counts.failed}")
+    if counts.oldest_pending_at is not None:
+        local = counts.oldest_pending_at.astimezone(settings.tz).strftime("%d.%m.%Y %H:%M")
+        print(f"  самое старое в очереди: {local}")
+
+
 async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
     from mcu.runtime import Stopper
     from sandbox import start_sandbox
@@ -93,6 +125,16 @@ async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
         await stopper.event.wait()
     finally:
         await server.stop()
+
+
+async def _calendar(settings: Settings, args: argparse.Namespace) -> None:
+    from mcu.calendar_cli import CalendarInputError, run_calendar
+
+    try:
+        await run_calendar(settings, args.when, args.duration, move_to_working_day=args.move_to_working_day,
+                           office_hours=args.office_hours)
+    except CalendarInputError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _safe_url(url: str) -> str:
@@ -110,8 +152,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await _db_upgrade(settings)
     elif args.command == "staff":
         await _staff_add(settings, args)
+    elif args.command == "status":
+        await _status(settings)
     elif args.command == "sandbox":
         await _sandbox(settings, args)
+    elif args.command == "calendar":
+        await _calendar(settings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,10 +37,16 @@ def free_port() -> int:
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["bot"], ["admin"], ["scheduler"], ["db", "upgrade"],
-                                     ["staff", "add"], ["sandbox"]])
+                                     ["staff", "add"], ["sandbox"], ["status"]])
 def test_every_command_has_help(tmp_path, command):
     result = mcu(tmp_path, *command, "--help")
     assert result.returncode == 0 and "usage: mcu" in result.stdout
+
+
+def test_status_shows_outbox_counts(tmp_path):
+    result = mcu(tmp_path, "status")
+    assert result.returncode == 0, result.stderr
+    assert "в очереди:    0" in result.stdout and "отправлено:   0" in result.stdout
 
 
 def test_bad_database_url_is_one_line(tmp_path):

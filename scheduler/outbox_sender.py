@@ -1,0 +1,147 @@
+"""The one sender that drains the outbox to Telegram (design.md rule 3).
+
+Each pass claims due rows (at most the oldest unsent one per chat, so a chat's order holds),
+sends those whose chat may be written to now, keeping Telegram's limits, and records every
+outcome: sent; 429 → the whole sender pauses as asked and the row waits; 5xx, timeouts and
+network errors → retried with growing delays; 403 → final, the citizen marked unreachable;
+400 → final. Rows claimed by a sender that died are released after a while and sent again.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core import outbox
+from core.clock import Clock, system_clock
+from db.models import OutboxMessage
+from scheduler.ratelimit import Monotonic, RateGate
+
+log = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def backoff(attempts: int) -> float:
+    return float(min(2 ** attempts, 300))
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        clock: Clock = system_clock,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        gate: RateGate | None = None,
+        batch: int = 100,
+        in_flight: int = 30,
+        idle: float = 0.5,
+    ) -> None:
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.sleep = sleep
+        self.gate = gate or RateGate(clock=monotonic)
+        self.batch = batch
+        self.in_flight = asyncio.Semaphore(in_flight)
+        self.idle = idle
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.drain_once()
+            except Exception:  # a database hiccup must not end the sender
+                log.exception("outbox pass failed")
+                handled = 0
+            if not handled:
+                try:
+                    await asyncio.wait_for(stop.wait(), self.idle)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def drain_once(self) -> int:
+        """One pass; returns how many rows it handled (sent, failed or rescheduled)."""
+        async with self.sessionmaker() as session:
+            await outbox.release_stale_claims(session, self.clock())
+            rows = await outbox.claim_due(session, self.clock(), self.batch)
+            await session.commit()
+            if not rows:
+                return 0
+            tasks: list[asyncio.Task[None]] = []
+            blocked: list[int] = []
+            deferred: list[tuple[OutboxMessage, float]] = []
+            for row in rows:
+                assert row.chat_id is not None
+                chat_wait = self.gate.chat_wait(row.chat_id)
+                if chat_wait > 0:
+                    deferred.append((row, chat_wait))
+                    continue
+                while (wait := self.gate.global_wait()) > 0:
+                    await self.sleep(wait)
+                self.gate.take(row.chat_id)
+                await self.in_flight.acquire()
+                tasks.append(asyncio.create_task(self._send(row, blocked)))
+            if tasks:
+                await asyncio.gather(*tasks)
+            now = self.clock()
+            for chat_id in blocked:  # after the sends: one session is not for concurrent use
+                await outbox.mark_chat_unreachable(session, chat_id, now)
+            for row, wait in deferred:  # not an attempt: the chat was written to a moment ago
+                row.status = "pending"
+                row.next_attempt_at = now + timedelta(seconds=wait)
+            await session.commit()
+            self.gate.forget_idle()
+            return len(rows)
+
+    async def _send(self, row: OutboxMessage, blocked: list[int]) -> None:
+        try:
+            await self._call(row)
+        except TelegramRetryAfter as exc:
+            self.gate.pause(exc.retry_after)
+            outbox.mark_retry(row, self.clock(), exc.retry_after, f"429: retry after {exc.retry_after}")
+        except TelegramForbiddenError as exc:
+            outbox.mark_failed(row, f"403: {exc.message}")
+            blocked.append(row.chat_id or 0)
+        except TelegramBadRequest as exc:
+            outbox.mark_failed(row, f"400: {exc.message}")
+        except (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError) as exc:
+            outbox.mark_retry(row, self.clock(), backoff(row.attempts), f"{type(exc).__name__}: {exc}")
+        except ValueError as exc:
+            outbox.mark_failed(row, str(exc))
+        except TelegramAPIError as exc:
+            outbox.mark_retry(row, self.clock(), backoff(row.attempts), f"{type(exc).__name__}: {exc.message}")
+        else:
+            outbox.mark_sent(row, self.clock())
+        finally:
+            self.in_flight.release()
+
+    async def _call(self, row: OutboxMessage) -> None:
+        payload = dict(row.payload)
+        markup = payload.pop("reply_markup", None)
+        keyboard = InlineKeyboardMarkup.model_validate(markup) if markup else None
+        chat_id = row.chat_id
+        assert chat_id is not None
+        if row.method == "sendMessage":
+            await self.bot.send_message(chat_id, payload.pop("text"), reply_markup=keyboard, **payload)
+        elif row.method == "sendPhoto":
+            await self.bot.send_photo(chat_id, payload.pop("photo"), reply_markup=keyboard, **payload)
+        elif row.method == "sendDocument":
+            await self.bot.send_document(chat_id, payload.pop("document"), reply_markup=keyboard, **payload)
+        else:
+            raise ValueError(f"unknown outbox method {row.method!r}")
