@@ -24,6 +24,7 @@ from bot.middlewares.user import UserMiddleware
 from bot.retry import RetryMiddleware
 from bot.storage import SqlStorage
 from core.clock import Clock, system_clock
+from core.deadlines import DeadlineContextCache
 from core.settings import Settings
 
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
@@ -59,7 +60,11 @@ def make_dispatcher(
     storage: BaseStorage | None = None,
     throttling: ThrottlingMiddleware | None = None,
 ) -> Dispatcher:
-    dp = Dispatcher(storage=storage or make_storage(settings, sessionmaker), settings=settings)
+    dp = Dispatcher(
+        storage=storage or make_storage(settings, sessionmaker),
+        settings=settings,
+        deadline_cache=DeadlineContextCache(settings.tz),
+    )
     # Order matters: the session first, then who the user is, then their language.
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock))
     dp.update.outer_middleware(UserMiddleware())

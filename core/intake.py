@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
+from core.deadlines import DeadlineContext, load_deadline_context, set_deadlines
 from core.lifecycle import record_event, transition
 from core.numbering import next_item_number
 from db.models import (
@@ -59,9 +60,14 @@ class IntakeResult:
 
 
 async def register_bot_message(
-    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo
+    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo,
+    deadlines: DeadlineContext | None = None,
 ) -> IntakeResult:
-    """Register a citizen's message as a new item, or join the album it belongs to."""
+    """Register a citizen's message as a new item, or join the album it belongs to.
+
+    `deadlines` (calendar + policies) lets a busy caller load them once; without it they are
+    loaded here, and only when a new item is made.
+    """
     duplicate = await _find_by_message(session, incoming)
     if duplicate is not None:
         return IntakeResult(duplicate, created=False)
@@ -73,10 +79,10 @@ async def register_bot_message(
     if not incoming.media_group_id:
         # A redelivered message is caught above and by the update dedup, both inside this
         # serialised transaction; the unique (chat, message) constraint is the last guard.
-        return IntakeResult(await _new_item(session, citizen, incoming, now, tz), created=True)
+        return IntakeResult(await _new_item(session, citizen, incoming, now, tz, deadlines), created=True)
     try:
         async with session.begin_nested():
-            item = await _new_item(session, citizen, incoming, now, tz)
+            item = await _new_item(session, citizen, incoming, now, tz, deadlines)
     except IntegrityError:
         # The same message or another part of the album won the race: join it.
         existing = await _find_by_message(session, incoming)
@@ -91,7 +97,8 @@ async def register_bot_message(
 
 
 async def _new_item(
-    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo
+    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo,
+    deadlines: DeadlineContext | None,
 ) -> Item:
     item = Item(
         number=await next_item_number(session, now, tz),
@@ -112,6 +119,9 @@ async def _new_item(
     actor = Actor.citizen(citizen.id)
     record_event(session, item, "created", actor, now, new=item.number)
     transition(session, item, Status.registered, actor, now)
+    if deadlines is None:
+        deadlines = await load_deadline_context(session, tz)
+    await set_deadlines(session, item, now, deadlines.calendar, deadlines.book)
     _add_files(session, item, None, incoming.files)
     return item
 

@@ -1,4 +1,5 @@
-"""Reference data every installation needs: the decree's topics and the «Инцидент менеджмент» themes.
+"""Reference data every installation needs: the decree's topics, the «Инцидент менеджмент» themes
+and the default deadline policies.
 
 Idempotent: run after every migration; staff edits (names, activity) are kept.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Theme, Topic
+from db.models import DeadlinePolicy, Theme, Topic
 
 TAXONOMY = Path(__file__).resolve().parents[1] / "db" / "seed" / "im_taxonomy.tsv"
 
@@ -56,6 +57,36 @@ GROUP_TOPIC = {
 }
 
 
+@dataclass(frozen=True)
+class PolicySeed:
+    channel: str | None = None
+    kind: str | None = None
+    priority: int | None = None
+    registration: str | None = None
+    first_reaction: str | None = None
+    answer: str | None = None
+    review: str | None = None
+    extension: str | None = None
+    note: str | None = None
+
+
+# domain.md "Deadlines". Inserted in this order, so on equal specificity (core/deadlines.py: lowest
+# id wins) a 59-ФЗ appeal keeps its legal 30 days even when it arrives through ПОС or ИМ.
+DEFAULT_POLICIES = (
+    PolicySeed(registration="3d", answer="30d", review="2wd",
+               note="Общее правило: регистрация 3 дня, ответ 30 дней, проверка ответа МЦУ 2 рабочих дня"),
+    PolicySeed(kind="appeal", registration="3d", first_reaction="7d", answer="30d", extension="30d",
+               note="59-ФЗ: регистрация 3 дня (ст. 8 ч. 2), переадресация 7 дней (ст. 8 ч. 3), "
+                    "ответ 30 дней (ст. 12 ч. 1), продление на 30 дней один раз (ст. 12 ч. 2)"),
+    PolicySeed(channel="im", first_reaction="3wh", answer="8wh",
+               note="«Инцидент менеджмент»: первая реакция 3 рабочих часа, ответ 8 рабочих часов"),
+    PolicySeed(channel="im", priority=1, answer="4wh",
+               note="«Инцидент менеджмент», высокая важность: ответ 4 рабочих часа"),
+    PolicySeed(channel="pos", answer="10wd", note="ПОС: ответ 10 рабочих дней (уточните по региону)"),
+    PolicySeed(channel="bot", kind="message", answer="10wd", note="Сообщение через бот: ответ 10 рабочих дней"),
+)
+
+
 def read_taxonomy(path: Path = TAXONOMY) -> list[tuple[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = csv.DictReader(handle, delimiter="\t")
@@ -76,3 +107,14 @@ async def seed_reference(session: AsyncSession) -> None:
             topic = topics[GROUP_TOPIC.get(group, "other")]
             session.add(Theme(topic_id=topic.id, group_name=group, name=name))
     await session.flush()
+    await seed_deadline_policies(session)
+
+
+async def seed_deadline_policies(session: AsyncSession) -> None:
+    """The defaults go in only into an empty table: once staff edit the policies, theirs are kept."""
+    if await session.scalar(select(DeadlinePolicy.id).limit(1)) is not None:
+        return
+    for seed in DEFAULT_POLICIES:
+        # One flush per row keeps the ids in the order above (the tie-break of the lookup).
+        session.add(DeadlinePolicy(**vars(seed)))
+        await session.flush()

@@ -17,6 +17,7 @@ from bot.handlers.common import consent_text
 from bot.keyboards import consent_keyboard
 from bot.texts import excerpt, item_line
 from core.citizens import give_consent, set_phone, withdraw_consent
+from core.deadlines import DeadlineContextCache
 from core.intake import FileIn, Incoming, add_to_item, citizen_items, latest_open_item, register_bot_message
 from core.settings import Settings
 from db.models import Citizen
@@ -77,6 +78,7 @@ async def consent_answer(
     state: FSMContext,
     settings: Settings,
     now: datetime,
+    deadline_cache: DeadlineContextCache,
 ) -> None:
     pending = (await state.get_data()).get(PENDING_KEY, [])
     if not callback_data.agree:
@@ -93,7 +95,8 @@ async def consent_answer(
     give_consent(citizen, now)
     numbers = []
     for raw in pending:
-        result = await register_bot_message(session, citizen, _incoming_from_dict(dict(raw)), now, settings.tz)
+        result = await register_bot_message(session, citizen, _incoming_from_dict(dict(raw)), now, settings.tz,
+                                              deadlines=await deadline_cache.get(session))
         if result.created:
             numbers.append(result.item.number)
     await session.commit()
@@ -148,15 +151,17 @@ async def intake(
     now: datetime,
     throttled: bool,
     throttle_notice: bool,
+    deadline_cache: DeadlineContextCache,
 ) -> None:
     incoming = incoming_from(message)
     if not citizen.has_consent:
         await _hold_until_consent(message, state, incoming)
         return
     if throttled:
-        await _keep_quietly(message, session, citizen, incoming, settings, now, throttle_notice)
+        await _keep_quietly(message, session, citizen, incoming, settings, now, throttle_notice, deadline_cache)
         return
-    result = await register_bot_message(session, citizen, incoming, now, settings.tz)
+    result = await register_bot_message(session, citizen, incoming, now, settings.tz,
+                                        deadlines=await deadline_cache.get(session))
     await session.commit()
     if not result.created:
         return  # an album part or a redelivery: the first part was answered
@@ -189,10 +194,12 @@ async def _keep_quietly(
     settings: Settings,
     now: datetime,
     notice: bool,
+    deadline_cache: DeadlineContextCache,
 ) -> None:
     item = await latest_open_item(session, citizen.id)
     if item is None:
-        item = (await register_bot_message(session, citizen, incoming, now, settings.tz)).item
+        item = (await register_bot_message(session, citizen, incoming, now, settings.tz,
+                                           deadlines=await deadline_cache.get(session))).item
     else:
         await add_to_item(session, item, citizen, incoming, now)
     await session.commit()

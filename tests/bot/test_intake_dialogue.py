@@ -32,6 +32,10 @@ async def test_consent_then_message_gets_number_and_shows_in_my(harness):
 
     reply = await harness.say(user, "Не горит фонарь на ул. Ленина, 5")
     number = NUMBER.search(reply["text"]).group(1)
+    async with harness.sessionmaker() as session:
+        item = await session.scalar(select(Item))
+        # A bot сообщение: answer in 10 working days (the seeded policy), set on registration.
+        assert item.due_answer_at is not None and item.due_answer_at > item.received_at
     mine = await harness.say(user, "/my")
     assert number in mine["text"] and "зарегистрировано" in mine["text"] and "фонарь" in mine["text"]
 

@@ -68,8 +68,12 @@ async def test_message_becomes_registered_item_with_history(sessionmaker):
         assert [(e.action, e.old_value, e.new_value) for e in events] == [
             ("created", None, "2026-000001"),
             ("status", "received", "registered"),
+            # Deadlines of a bot сообщение (core/deadlines.py): registration 3d, answer 10wd.
+            ("deadline", None, "2026-03-05T09:00:00+00:00"),
+            ("deadline", None, "2026-03-17T15:00:00+00:00"),
         ]
-        assert all(e.actor_kind == "citizen" and e.actor_citizen_id == item.citizen_id for e in events)
+        assert all(e.actor_kind == "citizen" and e.actor_citizen_id == item.citizen_id for e in events[:2])
+        assert all(e.actor_kind == "system" for e in events[2:])
 
 
 async def test_same_message_twice_is_one_item(sessionmaker):

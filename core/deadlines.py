@@ -1,0 +1,291 @@
+"""Deadlines of an item: which policy applies, and setting, moving, extending and pausing them.
+
+Policy lookup (`PolicyBook.for_item`). A `DeadlinePolicy` row matches an item when each of its
+non-null keys (channel, kind, topic, theme, priority) equals the item's. Rows are ranked by
+specificity: first the number of non-null keys, then a theme beats a topic (a theme is the finer
+classification), then the lowest id (the older row). Every duration is taken field by field from
+the best-ranked matching row that sets it, so a topic row that only sets ``answer`` still gets
+``registration`` from the general row. The table has no "active" flag: every row is in force; a
+row with an unreadable duration is logged and that field is ignored (intake must not fail on a
+staff typo — the admin form should validate).
+
+«Ускоренное решение» (decree §1): for a topic flagged `Topic.accelerated` the answer is due no
+later than `ACCELERATED_ANSWER` after registration — the earlier of that and the policy's answer,
+so an 8-working-hour incident stays at 8 hours. A matching topic- or theme-specific row that sets
+``answer`` is the staff's explicit choice and replaces the cap.
+
+Start of counting: the registration deadline runs from receipt (59-ФЗ ст. 8 ч. 2); the first
+reaction and the answer run from registration (``registered_at``, else ``received_at``).
+
+Pause (waiting for the citizen): `pause` notes the moment; `resume` shifts every deadline that was
+still running at the pause (not yet fulfilled and not yet overdue) by the elapsed real time of the
+pause, ``now - paused_since``; with the calendar's ``move_to_working_day`` a shifted date that lands
+on a day off moves to the next working day, as a fresh deadline would. Elapsed real time is used,
+not working time, because the stored due date no longer says in which unit it was counted.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.actors import SYSTEM, Actor
+from core.calendar import Duration, WorkingCalendar, load_calendar, parse_duration
+from core.lifecycle import record_event
+from db.models import DeadlinePolicy, Item, Topic
+
+log = logging.getLogger(__name__)
+
+DURATION_FIELDS = ("registration", "first_reaction", "answer", "review", "extension")
+# The accelerated mechanism: "well inside 30 days"; 10 calendar days is the regional practice.
+ACCELERATED_ANSWER = parse_duration("10d")
+
+
+class DeadlineError(ValueError):
+    """A deadline change that the rules do not allow, with the reason in words."""
+
+
+@dataclass(frozen=True, slots=True)
+class Durations:
+    """What applies to one item; ``sources`` names the policy row each field came from."""
+
+    registration: Duration | None = None
+    first_reaction: Duration | None = None
+    answer: Duration | None = None
+    review: Duration | None = None
+    extension: Duration | None = None
+    answer_cap: Duration | None = None  # set for accelerated topics
+    sources: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    id: int
+    channel: str | None
+    kind: str | None
+    topic_id: int | None
+    theme_id: int | None
+    priority: int | None
+    durations: Mapping[str, Duration]
+
+    @property
+    def rank(self) -> tuple[int, bool, bool, int]:
+        keys = (self.channel, self.kind, self.topic_id, self.theme_id, self.priority)
+        # Sorted ascending, so negate: more keys first, theme before topic, then lowest id.
+        return (-sum(k is not None for k in keys), self.theme_id is None, self.topic_id is None, self.id)
+
+    def matches(self, channel: str, kind: str, topic_id: int | None, theme_id: int | None, priority: int) -> bool:
+        pairs = ((self.channel, channel), (self.kind, kind), (self.topic_id, topic_id),
+                 (self.theme_id, theme_id), (self.priority, priority))
+        return all(mine is None or mine == theirs for mine, theirs in pairs)
+
+
+class PolicyBook:
+    """All policies, loaded once; `for_item` is pure, so one book serves many items."""
+
+    def __init__(self, rules: Iterable[_Rule], accelerated_topics: Iterable[int] = ()) -> None:
+        self.rules: Sequence[_Rule] = tuple(sorted(rules, key=lambda r: r.rank))
+        self.accelerated_topics = frozenset(accelerated_topics)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[DeadlinePolicy], accelerated_topics: Iterable[int] = ()) -> PolicyBook:
+        return cls((_rule(row) for row in rows), accelerated_topics)
+
+    def for_item(self, *, channel: str, kind: str, topic_id: int | None = None,
+                 theme_id: int | None = None, priority: int = 0) -> Durations:
+        found: dict[str, Duration] = {}
+        sources: dict[str, int] = {}
+        specific_answer = False
+        for rule in self.rules:  # best first
+            if not rule.matches(channel, kind, topic_id, theme_id, priority):
+                continue
+            for name, value in rule.durations.items():
+                if name not in found:
+                    found[name], sources[name] = value, rule.id
+                    if name == "answer":
+                        specific_answer = rule.topic_id is not None or rule.theme_id is not None
+        cap = ACCELERATED_ANSWER if topic_id in self.accelerated_topics and not specific_answer else None
+        return Durations(**found, answer_cap=cap, sources=MappingProxyType(sources))
+
+    def durations_of(self, item: Item) -> Durations:
+        return self.for_item(channel=item.channel, kind=item.kind, topic_id=item.topic_id,
+                             theme_id=item.theme_id, priority=item.priority)
+
+
+def _rule(row: DeadlinePolicy) -> _Rule:
+    durations: dict[str, Duration] = {}
+    for name in DURATION_FIELDS:
+        text = getattr(row, name)
+        if text is None or not str(text).strip():
+            continue
+        try:
+            durations[name] = parse_duration(text)
+        except ValueError as exc:
+            log.warning("deadline policy #%s: %s ignored: %s", row.id, name, exc)
+    return _Rule(row.id, row.channel, row.kind, row.topic_id, row.theme_id, row.priority,
+                 MappingProxyType(durations))
+
+
+async def load_policies(session: AsyncSession) -> PolicyBook:
+    rows = (await session.scalars(select(DeadlinePolicy))).all()
+    accelerated = (await session.scalars(select(Topic.id).where(Topic.accelerated.is_(True)))).all()
+    return PolicyBook.from_rows(rows, accelerated)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineContext:
+    """The calendar and the policies, loaded once by a caller that registers many items."""
+
+    calendar: WorkingCalendar
+    book: PolicyBook
+
+
+async def load_deadline_context(session: AsyncSession, tz: ZoneInfo | str,
+                                *, move_to_working_day: bool = False) -> DeadlineContext:
+    calendar = await load_calendar(session, tz, move_to_working_day=move_to_working_day)
+    return DeadlineContext(calendar, await load_policies(session))
+
+
+class DeadlineContextCache:
+    """The context for a long-running process (the bot): reloaded at most every `ttl` seconds.
+
+    Policies and calendar overrides change a few times a year; a change made in the admin
+    reaches new items within `ttl`, and no message pays for three extra queries.
+    """
+
+    def __init__(self, tz: ZoneInfo | str, ttl: float = 60.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.tz = tz
+        self.ttl = ttl
+        self.monotonic = monotonic
+        self._context: DeadlineContext | None = None
+        self._loaded_at = 0.0
+
+    async def get(self, session: AsyncSession) -> DeadlineContext:
+        now = self.monotonic()
+        if self._context is None or now - self._loaded_at >= self.ttl:
+            self._context = await load_deadline_context(session, self.tz)
+            self._loaded_at = now
+        return self._context
+
+    def invalidate(self) -> None:
+        self._context = None
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(UTC).isoformat()
+
+
+def _set(session: AsyncSession, item: Item, name: str, value: datetime, actor: Actor, now: datetime,
+         comment: str) -> None:
+    """Change one due date and write the event (old → new), unless it is unchanged."""
+    old = getattr(item, name)
+    if old == value:
+        return
+    setattr(item, name, value)
+    record_event(session, item, "deadline", actor, now, field=name, old=_iso(old), new=_iso(value),
+                 comment=comment)
+
+
+def _answer_due(calendar: WorkingCalendar, start: datetime, d: Durations) -> tuple[datetime, str] | None:
+    """The answer deadline and a note of its origin; the accelerated cap wins when earlier."""
+    due = note = None
+    if d.answer is not None:
+        due, note = calendar.add(start, d.answer), f"{d.answer} (policy #{d.sources['answer']})"
+    if d.answer_cap is not None:
+        capped = calendar.add(start, d.answer_cap)
+        if due is None or capped < due:
+            due, note = capped, f"{d.answer_cap} (accelerated topic)"
+    return None if due is None else (due, str(note))
+
+
+async def _book(session: AsyncSession, book: PolicyBook | None) -> PolicyBook:
+    return book if book is not None else await load_policies(session)
+
+
+async def set_deadlines(session: AsyncSession, item: Item, now: datetime, calendar: WorkingCalendar,
+                        book: PolicyBook | None = None) -> Durations:
+    """Set the registration, first-reaction and answer deadlines from the item's policy."""
+    d = (await _book(session, book)).durations_of(item)
+    registered = item.registered_at or item.received_at
+    if d.registration is not None:
+        _set(session, item, "due_registration_at", calendar.add(item.received_at, d.registration), SYSTEM, now,
+             f"{d.registration} (policy #{d.sources['registration']})")
+    if d.first_reaction is not None:
+        _set(session, item, "due_first_reaction_at", calendar.add(registered, d.first_reaction), SYSTEM, now,
+             f"{d.first_reaction} (policy #{d.sources['first_reaction']})")
+    answer = _answer_due(calendar, registered, d)
+    if answer is not None:
+        _set(session, item, "due_answer_at", answer[0], SYSTEM, now, answer[1])
+    return d
+
+
+async def recompute_on_redirect(session: AsyncSession, item: Item, now: datetime, calendar: WorkingCalendar,
+                                book: PolicyBook | None = None, actor: Actor = SYSTEM) -> None:
+    """A redirect gives the new recipient a full answer term counted from the redirect (59-ФЗ ст. 8 ч. 3).
+
+    The policy is looked up again: the redirect may have changed the topic or theme.
+    """
+    answer = _answer_due(calendar, now, (await _book(session, book)).durations_of(item))
+    if answer is not None:
+        _set(session, item, "due_answer_at", answer[0], actor, now, f"redirect: {answer[1]}")
+
+
+async def extend(session: AsyncSession, item: Item, now: datetime, calendar: WorkingCalendar,
+                 book: PolicyBook | None = None, actor: Actor = SYSTEM, comment: str | None = None) -> None:
+    """Extend the answer term once by the policy's ``extension`` (59-ФЗ ст. 12 ч. 2)."""
+    if item.extended:
+        raise DeadlineError(f"item {item.number}: the answer term was already extended; the law allows it once")
+    if item.due_answer_at is None:
+        raise DeadlineError(f"item {item.number}: there is no answer deadline to extend")
+    d = (await _book(session, book)).durations_of(item)
+    if d.extension is None:
+        raise DeadlineError(f"item {item.number}: no deadline policy allows an extension for this item")
+    item.extended = True
+    note = f"extension {d.extension} (policy #{d.sources['extension']})" + (f": {comment}" if comment else "")
+    _set(session, item, "due_answer_at", calendar.add(item.due_answer_at, d.extension), actor, now, note)
+
+
+# A due date is still running while the moment it waits for has not happened.
+_DUE_AND_DONE = (("due_registration_at", "registered_at"), ("due_first_reaction_at", "first_reaction_at"),
+                 ("due_answer_at", "answered_at"))
+
+
+def pause(session: AsyncSession, item: Item, now: datetime, actor: Actor = SYSTEM) -> bool:
+    """Stop the clock while the item waits for the citizen; False when it was already paused."""
+    if item.paused_since is not None:
+        return False
+    item.paused_since = now
+    record_event(session, item, "deadline_paused", actor, now, field="paused_since", new=_iso(now))
+    return True
+
+
+def resume(session: AsyncSession, item: Item, now: datetime, calendar: WorkingCalendar,
+           actor: Actor = SYSTEM) -> timedelta:
+    """Restart the clock: shift the running deadlines by the pause (module docstring); returns it."""
+    since = item.paused_since
+    if since is None:
+        return timedelta(0)
+    elapsed = max(now - since, timedelta(0))
+    item.paused_since = None
+    record_event(session, item, "deadline_resumed", actor, now, field="paused_since", old=_iso(since))
+    for due_name, done_name in _DUE_AND_DONE:
+        due = getattr(item, due_name)
+        if due is None or getattr(item, done_name) is not None or due <= since:
+            continue  # fulfilled, or already overdue when paused: the pause does not excuse it
+        shifted = due + elapsed
+        if calendar.move_to_working_day and not calendar.is_working_day(shifted):
+            local = shifted.astimezone(calendar.tz)
+            day = calendar.next_working_day(local.date())
+            shifted = datetime.combine(day, local.time(), calendar.tz).astimezone(UTC)
+        _set(session, item, due_name, shifted, actor, now, f"pause of {elapsed}")
+    return elapsed
