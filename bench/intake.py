@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,13 +31,8 @@ from core.settings import Settings  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Citizen  # noqa: E402
+from bench.sandbox_process import sandbox_process  # noqa: E402
 from sandbox import SandboxClient  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -171,31 +163,16 @@ async def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
 
-    port = free_port()
-    sandbox = subprocess.Popen([sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with SandboxClient(url) as sb:
-            for _ in range(100):
-                try:
-                    await sb.stats()
-                    break
-                except Exception:
-                    await asyncio.sleep(0.1)
-            await sb.limits(enabled=False)  # the bots' own pace is measured, not Telegram's limits
-            with tempfile.TemporaryDirectory() as tmp:
-                workdir = Path(tmp)
-                echo = await throughput("echo", sb, url, workdir, args.updates)
-                intake = await throughput("intake", sb, url, workdir, args.updates)
-                # Still no limits: 100 replies/s is over Telegram's ~30/s for one bot; the figure
-                # asked for is the handler's own time at that rate.
-                steady_run = await steady(sb, url, workdir, args.rate, args.seconds)
-                stats = await sb.stats()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+    async with sandbox_process() as (url, sb):
+        await sb.limits(enabled=False)  # the bots' own pace is measured, not Telegram's limits
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            echo = await throughput("echo", sb, url, workdir, args.updates)
+            intake = await throughput("intake", sb, url, workdir, args.updates)
+            # Still no limits: 100 replies/s is over Telegram's ~30/s for one bot; the figure
+            # asked for is the handler's own time at that rate.
+            steady_run = await steady(sb, url, workdir, args.rate, args.seconds)
+            stats = await sb.stats()
 
     print(f"{'bot':<16} {'updates':>7} {'seconds':>8} {'updates/s':>10} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for r in (echo, intake, steady_run):

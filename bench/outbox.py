@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,16 +26,10 @@ from core.settings import Settings  # noqa: E402
 from db.engine import make_engine, make_sessionmaker  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import OutboxMessage, OutboxPriority, utcnow  # noqa: E402
-from sandbox import SandboxClient  # noqa: E402
+from bench.sandbox_process import sandbox_process  # noqa: E402
 from scheduler.outbox_sender import OutboxSender  # noqa: E402
 
 TELEGRAM_RATE = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def main() -> None:
@@ -47,61 +38,46 @@ async def main() -> None:
     parser.add_argument("--chats", type=int, default=2_000)
     args = parser.parse_args()
 
-    port = free_port()
-    sandbox = subprocess.Popen([sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with SandboxClient(url) as sb:
-            for _ in range(100):
-                try:
-                    await sb.stats()
+    async with sandbox_process() as (url, sb):
+        chats = [40_000_000 + i for i in range(args.chats)]
+        for chat in chats:
+            await sb.add_user(chat, first_name="Житель")
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp}/outbox.db",  # type: ignore[call-arg]
+                                data_dir=Path(tmp))
+            await upgrade(settings.effective_database_url)
+            engine = make_engine(settings.effective_database_url)
+            maker = make_sessionmaker(engine)
+            now = utcnow()
+            async with maker() as session, session.begin():
+                await session.execute(insert(OutboxMessage), [
+                    {"transport": "telegram", "chat_id": chats[i % len(chats)], "method": "sendMessage",
+                     "payload": {"text": f"Напоминание №{i}: срок ответа по обращению истекает завтра.",
+                                 "parse_mode": "HTML"},
+                     "priority": OutboxPriority.reminder, "status": "pending", "attempts": 0,
+                     "next_attempt_at": now, "created_at": now}
+                    for i in range(args.messages)])
+            bot = make_bot(settings, api_url=url, dialogue=False)
+            sender = OutboxSender(bot, maker)
+            stop = asyncio.Event()
+            start = time.perf_counter()
+            runner = asyncio.create_task(sender.run(stop))
+            progress_at = start
+            while True:
+                await asyncio.sleep(1)
+                async with maker() as session:
+                    counts = await outbox_counts(session)
+                if time.perf_counter() - progress_at >= 30:
+                    progress_at = time.perf_counter()
+                    print(f"  … {counts.sent} sent, {counts.pending} waiting", flush=True)
+                if counts.pending == 0 and counts.sending == 0:
                     break
-                except Exception:
-                    await asyncio.sleep(0.1)
-            chats = [40_000_000 + i for i in range(args.chats)]
-            for chat in chats:
-                await sb.add_user(chat, first_name="Житель")
-            with tempfile.TemporaryDirectory() as tmp:
-                settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp}/outbox.db",  # type: ignore[call-arg]
-                                    data_dir=Path(tmp))
-                await upgrade(settings.effective_database_url)
-                engine = make_engine(settings.effective_database_url)
-                maker = make_sessionmaker(engine)
-                now = utcnow()
-                async with maker() as session, session.begin():
-                    await session.execute(insert(OutboxMessage), [
-                        {"transport": "telegram", "chat_id": chats[i % len(chats)], "method": "sendMessage",
-                         "payload": {"text": f"Напоминание №{i}: срок ответа по обращению истекает завтра.",
-                                     "parse_mode": "HTML"},
-                         "priority": OutboxPriority.reminder, "status": "pending", "attempts": 0,
-                         "next_attempt_at": now, "created_at": now}
-                        for i in range(args.messages)])
-                bot = make_bot(settings, api_url=url, dialogue=False)
-                sender = OutboxSender(bot, maker)
-                stop = asyncio.Event()
-                start = time.perf_counter()
-                runner = asyncio.create_task(sender.run(stop))
-                progress_at = start
-                while True:
-                    await asyncio.sleep(1)
-                    async with maker() as session:
-                        counts = await outbox_counts(session)
-                    if time.perf_counter() - progress_at >= 30:
-                        progress_at = time.perf_counter()
-                        print(f"  … {counts.sent} sent, {counts.pending} waiting", flush=True)
-                    if counts.pending == 0 and counts.sending == 0:
-                        break
-                elapsed = time.perf_counter() - start
-                stop.set()
-                await runner
-                await bot.session.close()
-                await engine.dispose()
-            stats = await sb.stats()
-    finally:
-        sandbox.terminate()
-        sandbox.wait(10)
+            elapsed = time.perf_counter() - start
+            stop.set()
+            await runner
+            await bot.session.close()
+            await engine.dispose()
+        stats = await sb.stats()
     rate = counts.sent / elapsed
     print(f"messages {args.messages} to {args.chats} chats: sent {counts.sent}, failed {counts.failed}")
     print(f"time {elapsed:.1f} s, sustained {rate:.2f} messages/s = {rate / TELEGRAM_RATE:.1%} of 30/s "
