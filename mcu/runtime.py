@@ -8,7 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from sqlalchemy.exc import DBAPIError
@@ -61,9 +61,7 @@ async def _sandbox_answers(url: str) -> bool:
     try:
         async with ClientSession(timeout=ClientTimeout(total=2)) as http, http.get(f"{url}/sandbox/bots") as r:
             return r.status == 200
-    except (OSError, asyncio.TimeoutError):
-        return False
-    except Exception:
+    except (OSError, asyncio.TimeoutError, ClientError):
         return False
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,12 +46,16 @@ class Harness:
         messages = await self.sb.messages(chat_id)
         return max((m["message_id"] for m in messages), default=0)
 
+    async def reply_to(self, user_id: int, send: Callable[[], Awaitable[Any]]) -> dict[str, Any]:
+        """Do `send` (something the user sends) and return the bot's first message after it."""
+        after = await self.last_id(user_id)
+        await send()
+        return await self.sb.wait_bot_message(user_id, after=after, timeout=10)
+
     async def say(self, user_id: int, text: str, *, pause: float = 5.0) -> dict[str, Any]:
         """Send text as the user and return the bot's first reply."""
         self.throttle_clock.value += pause  # a person types; no flood
-        after = await self.last_id(user_id)
-        await self.sb.send_text(user_id, text)
-        return await self.sb.wait_bot_message(user_id, after=after, timeout=10)
+        return await self.reply_to(user_id, lambda: self.sb.send_text(user_id, text))
 
     async def press(self, user_id: int, message: dict[str, Any], text_contains: str) -> dict[str, Any]:
         """Press the inline button whose text contains `text_contains`.

@@ -88,13 +88,9 @@ async def test_html_in_citizen_text_is_echoed_as_text(harness):
 async def test_sticker_and_video_note_get_a_polite_hint(harness):
     user = await harness.user(5006)
     await harness.consent(user)
-    after = await harness.last_id(user)
-    await harness.sb.send_sticker(user)
-    hint = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    hint = await harness.reply_to(user, lambda: harness.sb.send_sticker(user))
     assert "текст, фото, документ" in hint["text"]
-    after = await harness.last_id(user)
-    await harness.sb.send_video_note(user, b"\x00" * 64)
-    hint = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    hint = await harness.reply_to(user, lambda: harness.sb.send_video_note(user, b"\x00" * 64))
     assert "текст, фото, документ" in hint["text"]
     assert await count(harness.sessionmaker, Item) == 0
 
@@ -108,14 +104,11 @@ async def test_unknown_command(harness):
 async def test_photo_with_caption_and_location(harness):
     user = await harness.user(5008)
     await harness.consent(user)
-    after = await harness.last_id(user)
-    await harness.sb.send_photo(user, PNG, "yama.png", caption="Яма у школы")
-    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    reply = await harness.reply_to(
+        user, lambda: harness.sb.send_photo(user, PNG, "yama.png", caption="Яма у школы"))
     assert NUMBER.search(reply["text"]) and "Яма у школы" in reply["text"]
     harness.throttle_clock.value += 5
-    after = await harness.last_id(user)
-    await harness.sb.send_location(user, 55.63, 34.32)
-    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    reply = await harness.reply_to(user, lambda: harness.sb.send_location(user, 55.63, 34.32))
     assert NUMBER.search(reply["text"])
     async with harness.sessionmaker() as session:
         items = (await session.scalars(select(Item).order_by(Item.id))).all()
@@ -223,15 +216,12 @@ async def test_forged_button_press_is_refused_without_change(harness):
 async def test_document_and_voice_become_items_with_files(harness):
     user = await harness.user(5016)
     await harness.consent(user)
-    after = await harness.last_id(user)
-    await harness.sb.send_document(user, b"%PDF-1.4 test", "акт осмотра.pdf", mime_type="application/pdf",
-                                   caption="Акт по аварии")
-    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    reply = await harness.reply_to(user, lambda: harness.sb.send_document(
+        user, b"%PDF-1.4 test", "акт осмотра.pdf", mime_type="application/pdf", caption="Акт по аварии"))
     assert NUMBER.search(reply["text"])
     harness.throttle_clock.value += 5
-    after = await harness.last_id(user)
-    await harness.sb.send_voice(user, b"OggS" + b"\x00" * 100, duration=3)
-    reply = await harness.sb.wait_bot_message(user, after=after, timeout=10)
+    reply = await harness.reply_to(
+        user, lambda: harness.sb.send_voice(user, b"OggS" + b"\x00" * 100, duration=3))
     assert NUMBER.search(reply["text"])
     async with harness.sessionmaker() as session:
         files = (await session.scalars(select(Attachment).order_by(Attachment.id))).all()
