@@ -1,19 +1,9 @@
 """Page texts through the same gettext catalogs as the bot (locales/), Russian first."""
 from __future__ import annotations
 
-import gettext
-from functools import lru_cache
-from pathlib import Path
-
 from aiohttp import web
 
-LOCALES = Path(__file__).resolve().parents[1] / "locales"
-LANGUAGES = ("ru", "en")
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def translations(language: str) -> gettext.NullTranslations:
-    return gettext.translation("messages", LOCALES, languages=[language], fallback=True)
+from core.i18n import LANGUAGES, translations
 
 
 def request_language(request: web.Request, default: str) -> str:

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(8081, ge=0, le=65535)
     smtp_url: str | None = None
+    smtp_from: str = "mcu@localhost"
+    # Where staff open the admin; links in e-mails point here. Empty: http://ADMIN_HOST:ADMIN_PORT.
+    admin_url: str = ""
     timezone: str = "Europe/Moscow"
 
     data_dir: Path = DEFAULT_DATA_DIR
@@ -96,6 +99,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def admin_base_url(self) -> str:
+        return (self.admin_url or f"http://{self.admin_host}:{self.admin_port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

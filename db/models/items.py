@@ -86,6 +86,11 @@ class Item(IdMixin, CreatedMixin, Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
     repeat_of_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    # The route the rules suggest, shown on the triage card until someone confirms or changes it.
+    suggested_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # 59-ФЗ: whom and where to answer (ст. 7: name and a postal or e-mail address).
+    applicant_name: Mapped[str | None] = mapped_column(String(512))
+    reply_address: Mapped[str | None] = mapped_column(String(1024))
 
     tg_chat_id: Mapped[int | None]
     tg_message_id: Mapped[int | None]
@@ -100,7 +105,10 @@ class Item(IdMixin, CreatedMixin, Base):
     due_registration_at: Mapped[datetime | None]
     due_first_reaction_at: Mapped[datetime | None]
     due_answer_at: Mapped[datetime | None]
+    due_review_at: Mapped[datetime | None]
     extended: Mapped[bool] = mapped_column(default=False)
+    # A recipient's request for more time waits here for the curator's decision.
+    extension_requested_at: Mapped[datetime | None]
     # While the item waits for the citizen the clock may be paused (deadline policies).
     paused_since: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -122,6 +130,8 @@ class ItemMessage(IdMixin, CreatedMixin, Base):
     author_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     text: Mapped[str] = mapped_column(Text, default="")
     tg_message_id: Mapped[int | None]
+    # A citizen's reply points at the question it answers; a reviewer's comment at the answer.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("item_messages.id", ondelete="SET NULL"))
 
 
 class Attachment(IdMixin, CreatedMixin, Base):

@@ -1,0 +1,22 @@
+"""Texts that core/ writes into the outbox, in the reader's language, from the same catalogs
+as the bot and the admin (locales/). Russian is the source language."""
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+LOCALES = Path(__file__).resolve().parents[1] / "locales"
+LANGUAGES = ("ru", "en")
+DEFAULT_LANGUAGE = "ru"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(language: str) -> gettext.NullTranslations:
+    return gettext.translation("messages", LOCALES, languages=[language], fallback=True)
+
+
+def gettext_for(language: str | None) -> Callable[[str], str]:
+    """`_ = gettext_for(staff.language)`; unknown or empty languages read Russian."""
+    return translations(language if language in LANGUAGES else DEFAULT_LANGUAGE).gettext
