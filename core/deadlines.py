@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.actors import SYSTEM, Actor
 from core.calendar import Duration, WorkingCalendar, load_calendar, parse_duration
 from core.lifecycle import record_event
+from core.options import load_options
 from db.models import DeadlinePolicy, Item, Topic
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,10 @@ class DeadlineContextCache:
     async def get(self, session: AsyncSession) -> DeadlineContext:
         now = self.monotonic()
         if self._context is None or now - self._loaded_at >= self.ttl:
-            self._context = await load_deadline_context(session, self.tz)
+            # The run-time option decides whether a deadline on a day off moves to a working day.
+            options = await load_options(session)
+            self._context = await load_deadline_context(session, self.tz,
+                                                        move_to_working_day=options.move_to_working_day)
             self._loaded_at = now
         return self._context
 

@@ -18,5 +18,17 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 def gettext_for(language: str | None) -> Callable[[str], str]:
-    """`_ = gettext_for(staff.language)`; unknown or empty languages read Russian."""
-    return translations(language if language in LANGUAGES else DEFAULT_LANGUAGE).gettext
+    """`_ = gettext_for(staff.language)`; unknown or empty languages read Russian.
+
+    The same function object comes back for a language, so `language_of(_)` can tell which it is.
+    """
+    return _gettext(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def _gettext(language: str) -> Callable[[str], str]:
+    return translations(language).gettext
+
+
+def language_of(gettext: Callable[[str], str]) -> str:
+    return next((lang for lang in LANGUAGES if _gettext(lang) is gettext), DEFAULT_LANGUAGE)

@@ -1,9 +1,12 @@
-"""Turning what a citizen sends into a registered, numbered item."""
+"""What a citizen sends, turned into a numbered item: at once a draft (`received`), so nothing is
+lost; the bot's dialogue then fills it in, and the citizen's confirmation registers it."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -12,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import Actor
 from core.deadlines import DeadlineContext, load_deadline_context, set_deadlines
-from core.lifecycle import record_event, transition
+from core.lifecycle import attach_files, record_event, transition
 from core.numbering import next_item_number
 from db.models import (
     OPEN_STATUSES,
-    Attachment,
     Channel,
     Citizen,
     Item,
@@ -24,6 +26,13 @@ from db.models import (
     ItemMessage,
     Status,
 )
+
+if TYPE_CHECKING:
+    from core.lifecycle import LifecycleContext
+
+# Bots cannot download files over 20 MB (Bot API getFile): such a file could be forwarded but
+# never opened by the admin or archived, so it is refused and the citizen told at once.
+MAX_FILE_SIZE = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,10 @@ class FileIn:
     file_name: str | None = None
     mime_type: str | None = None
     size: int | None = None
+
+    @property
+    def too_big(self) -> bool:
+        return self.size is not None and self.size > MAX_FILE_SIZE
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,30 +72,33 @@ class IntakeResult:
     created: bool  # False: the message joined an existing item (album part, addition, duplicate)
 
 
-async def register_bot_message(
-    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo,
-    deadlines: DeadlineContext | None = None,
-) -> IntakeResult:
-    """Register a citizen's message as a new item, or join the album it belongs to.
+class DraftError(ValueError):
+    """The draft cannot take this change (it was registered, withdrawn or is not the citizen's)."""
 
-    `deadlines` (calendar + policies) lets a busy caller load them once; without it they are
-    loaded here, and only when a new item is made.
-    """
+
+# --- receiving -------------------------------------------------------------------------------------
+
+
+async def receive_bot_message(
+    session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo,
+) -> IntakeResult:
+    """A new draft item (`received`, numbered, no deadlines yet), or the album or the very message
+    it already belongs to."""
     duplicate = await _find_by_message(session, incoming)
     if duplicate is not None:
         return IntakeResult(duplicate, created=False)
     if incoming.media_group_id:
         album = await _find_album(session, citizen.id, incoming.media_group_id)
         if album is not None:
-            await add_to_item(session, album, citizen, incoming, now)
+            await _join_album(session, album, citizen, incoming, now)
             return IntakeResult(album, created=False)
     if not incoming.media_group_id:
         # A redelivered message is caught above and by the update dedup, both inside this
         # serialised transaction; the unique (chat, message) constraint is the last guard.
-        return IntakeResult(await _new_item(session, citizen, incoming, now, tz, deadlines), created=True)
+        return IntakeResult(await _new_item(session, citizen, incoming, now, tz), created=True)
     try:
         async with session.begin_nested():
-            item = await _new_item(session, citizen, incoming, now, tz, deadlines)
+            item = await _new_item(session, citizen, incoming, now, tz)
     except IntegrityError:
         # The same message or another part of the album won the race: join it.
         existing = await _find_by_message(session, incoming)
@@ -91,15 +107,37 @@ async def register_bot_message(
         album = await _find_album(session, citizen.id, incoming.media_group_id)
         if album is None:
             raise
-        await add_to_item(session, album, citizen, incoming, now)
+        await _join_album(session, album, citizen, incoming, now)
         return IntakeResult(album, created=False)
     return IntakeResult(item, created=True)
 
 
-async def _new_item(
+async def register_bot_message(
     session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime, tz: ZoneInfo,
-    deadlines: DeadlineContext | None,
-) -> Item:
+    deadlines: DeadlineContext | None = None,
+) -> IntakeResult:
+    """Receive and register at once, without the dialogue (imports, tests, scripted intake).
+
+    `deadlines` (calendar + policies) lets a busy caller load them once; without it they are
+    loaded here, and only when a new item is made.
+    """
+    result = await receive_bot_message(session, citizen, incoming, now, tz)
+    if result.created:
+        await register_item(session, result.item, Actor.citizen(citizen.id), now, tz, deadlines)
+    return result
+
+
+async def register_item(session: AsyncSession, item: Item, actor: Actor, now: datetime, tz: ZoneInfo,
+                        deadlines: DeadlineContext | None = None) -> None:
+    """received → registered, and the deadlines of its policy (which depends on kind and topic)."""
+    transition(session, item, Status.registered, actor, now)
+    if deadlines is None:
+        deadlines = await load_deadline_context(session, tz)
+    await set_deadlines(session, item, now, deadlines.calendar, deadlines.book)
+
+
+async def _new_item(session: AsyncSession, citizen: Citizen, incoming: Incoming, now: datetime,
+                    tz: ZoneInfo) -> Item:
     item = Item(
         number=await next_item_number(session, now, tz),
         kind=ItemKind.message,
@@ -116,14 +154,147 @@ async def _new_item(
     )
     session.add(item)
     await session.flush()
-    actor = Actor.citizen(citizen.id)
-    record_event(session, item, "created", actor, now, new=item.number)
-    transition(session, item, Status.registered, actor, now)
-    if deadlines is None:
-        deadlines = await load_deadline_context(session, tz)
-    await set_deadlines(session, item, now, deadlines.calendar, deadlines.book)
-    _add_files(session, item, None, incoming.files)
+    record_event(session, item, "created", Actor.citizen(citizen.id), now, new=item.number)
+    attach_files(session, item, None, incoming.files)
     return item
+
+
+async def _join_album(session: AsyncSession, item: Item, citizen: Citizen, incoming: Incoming,
+                      now: datetime) -> None:
+    if item.status == Status.received and item.citizen_id == citizen.id:
+        add_to_draft(session, item, incoming)
+    else:
+        await add_to_item(session, item, citizen, incoming, now)
+
+
+# --- the draft, filled in by the dialogue ------------------------------------------------------------
+
+
+def require_draft(item: Item | None, citizen: Citizen) -> Item:
+    """The item if it is still this citizen's unconfirmed draft; DraftError otherwise."""
+    if item is None or item.citizen_id != citizen.id or item.status != Status.received:
+        raise DraftError("not an open draft of this citizen")
+    return item
+
+
+def add_to_draft(session: AsyncSession, item: Item, incoming: Incoming) -> None:
+    """More of the same story before it is registered: text joins the item's text, files and the
+    place join the item itself, so staff see one whole item."""
+    text = incoming.text.strip()
+    if text:
+        item.text = f"{item.text}\n\n{text}" if item.text else text
+    attach_files(session, item, None, incoming.files)
+    if incoming.latitude is not None and item.latitude is None:
+        item.latitude, item.longitude = incoming.latitude, incoming.longitude
+
+
+def set_kind(item: Item, kind: ItemKind) -> None:
+    item.kind = kind
+    if kind is ItemKind.message:
+        # A сообщение is answered in the bot; the 59-ФЗ reply details stay with the citizen record.
+        item.applicant_name = item.reply_address = None
+
+
+def set_applicant(item: Item, citizen: Citizen, full_name: str) -> None:
+    item.applicant_name = full_name
+    citizen.full_name = full_name  # offered back in the next 59-ФЗ dialogue
+
+
+def set_reply_address(item: Item, citizen: Citizen, address: ReplyAddress) -> None:
+    item.reply_address = address.value
+    if address.kind == "email":
+        citizen.email = address.value
+    else:
+        citizen.postal_address = address.value
+
+
+async def withdraw_draft(session: AsyncSession, item: Item, citizen: Citizen, now: datetime,
+                         comment: str) -> None:
+    """The citizen cancelled the dialogue: the draft is kept, as withdrawn."""
+    require_draft(item, citizen)
+    transition(session, item, Status.withdrawn, Actor.citizen(citizen.id), now, comment=comment)
+    item.closed_at = now
+
+
+async def confirm_draft(ctx: LifecycleContext, item: Item, citizen: Citizen) -> None:
+    """The citizen confirmed the summary: register, set deadlines, then route (lifecycle)."""
+    from core.lifecycle import after_registration
+
+    require_draft(item, citizen)
+    if item.kind == ItemKind.appeal and not (item.applicant_name and item.reply_address):
+        raise DraftError("a 59-ФЗ appeal needs the applicant's name and an address for the answer")
+    await register_item(ctx.session, item, Actor.citizen(citizen.id), ctx.now, ctx.tz, ctx.deadlines)
+    await after_registration(ctx, item)
+
+
+async def latest_draft(session: AsyncSession, citizen_id: int, now: datetime,
+                       within: timedelta = timedelta(days=30)) -> Item | None:
+    """The citizen's newest unconfirmed bot draft, if recent: offered back by /start and /my."""
+    return await session.scalar(
+        select(Item)
+        .where(Item.citizen_id == citizen_id, Item.status == Status.received, Item.channel == Channel.bot,
+               Item.received_at >= now - within)
+        .order_by(Item.received_at.desc(), Item.id.desc())
+        .limit(1)
+    )
+
+
+# --- what the dialogue checks ------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]{2,}$")
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:[-'’.][^\W\d_]*)*\.?$")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyAddress:
+    kind: str  # email, postal
+    value: str
+
+
+class BadInput(ValueError):
+    """What the citizen typed does not fit; `reason` says why (the bot words it)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_full_name(text: str) -> str:
+    """Фамилия, имя (отчество): at least two words of letters. Reasons: empty, short, symbols, long."""
+    words = (text or "").split()
+    if not any(ch.isalpha() for ch in text or ""):
+        raise BadInput("empty")
+    if len(words) < 2:
+        raise BadInput("short")
+    if not all(_NAME_WORD.match(w) for w in words):
+        raise BadInput("symbols")
+    name = " ".join(words)
+    if len(name) > 200:
+        raise BadInput("long")
+    return name
+
+
+def check_reply_address(text: str) -> ReplyAddress:
+    """An e-mail that looks like one, or a postal address of a few words (a street and a house at
+    least). Reasons: empty, email, postal, long."""
+    value = " ".join((text or "").split())
+    if not value:
+        raise BadInput("empty")
+    if len(value) > 500:
+        raise BadInput("long")
+    if "@" in value:
+        if not _EMAIL.match(value):
+            raise BadInput("email")
+        return ReplyAddress("email", value)
+    words = re.findall(r"[^\s,]+", value)
+    if len(words) > 30:
+        raise BadInput("long")
+    if len(words) < 3 or not any(ch.isdigit() for ch in value) or len(value) < 10:
+        raise BadInput("postal")
+    return ReplyAddress("postal", value)
+
+
+# --- additions to items already registered --------------------------------------------------------
 
 
 async def add_to_item(
@@ -139,7 +310,7 @@ async def add_to_item(
     )
     session.add(message)
     await session.flush()
-    _add_files(session, item, message.id, incoming.files)
+    attach_files(session, item, message.id, incoming.files)
     if incoming.latitude is not None and item.latitude is None:
         item.latitude, item.longitude = incoming.latitude, incoming.longitude
     record_event(session, item, "addition", Actor.citizen(citizen.id), now, comment=None)
@@ -164,22 +335,6 @@ async def citizen_items(session: AsyncSession, citizen_id: int, limit: int = 20)
     ).all()
     total = await session.scalar(select(func.count()).select_from(Item).where(Item.citizen_id == citizen_id))
     return list(items), int(total or 0)
-
-
-def _add_files(session: AsyncSession, item: Item, message_id: int | None, files: Sequence[FileIn]) -> None:
-    for f in files:
-        session.add(
-            Attachment(
-                item_id=item.id,
-                message_id=message_id,
-                kind=f.kind,
-                telegram_file_id=f.telegram_file_id,
-                telegram_file_unique_id=f.telegram_file_unique_id,
-                file_name=f.file_name,
-                mime_type=f.mime_type,
-                size=f.size,
-            )
-        )
 
 
 async def _find_by_message(session: AsyncSession, incoming: Incoming) -> Item | None:

@@ -1,5 +1,5 @@
-"""Reference data every installation needs: the decree's topics, the «Инцидент менеджмент» themes
-and the default deadline policies.
+"""Reference data every installation needs: the decree's topics, the «Инцидент менеджмент» themes,
+the district's settlements and the default deadline policies.
 
 Idempotent: run after every migration; staff edits (names, activity) are kept.
 """
@@ -12,9 +12,12 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DeadlinePolicy, Theme, Topic
+from db.models import DeadlinePolicy, Settlement, Theme, Topic
 
-TAXONOMY = Path(__file__).resolve().parents[1] / "db" / "seed" / "im_taxonomy.tsv"
+SEED_DIR = Path(__file__).resolve().parents[1] / "db" / "seed"
+TAXONOMY = SEED_DIR / "im_taxonomy.tsv"
+# Новодугинский муниципальный округ: the centre and the former rural settlements' centres.
+SETTLEMENTS = SEED_DIR / "settlements.tsv"
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,24 @@ async def seed_reference(session: AsyncSession) -> None:
             topic = topics[GROUP_TOPIC.get(group, "other")]
             session.add(Theme(topic_id=topic.id, group_name=group, name=name))
     await session.flush()
+    await seed_settlements(session)
     await seed_deadline_policies(session)
+
+
+def read_settlements(path: Path = SETTLEMENTS) -> list[tuple[str, str | None]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle, delimiter="\t")
+        return [(row["name"].strip(), (row.get("kind") or "").strip() or None) for row in rows
+                if (row.get("name") or "").strip()]
+
+
+async def seed_settlements(session: AsyncSession) -> None:
+    """Only into an empty table: once staff add, rename or retire settlements, theirs are kept."""
+    if await session.scalar(select(Settlement.id).limit(1)) is not None:
+        return
+    for name, kind in read_settlements():
+        session.add(Settlement(name=name, kind=kind))
+    await session.flush()
 
 
 async def seed_deadline_policies(session: AsyncSession) -> None:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.mail import parse_smtp_url
+
 DEFAULT_DATA_DIR = Path("data")
 SANDBOX_TOKEN = "123456789:SANDBOX-mcu-local-token"
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{5,}$")
@@ -70,6 +72,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "expected sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user@host/db"
             )
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_smtp_url(value)  # the ValueError names what is wrong, never the password
         return value
 
     @field_validator("timezone")

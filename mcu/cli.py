@@ -9,8 +9,12 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from core.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from core.outbox import OutboxCounts
 
 PARTS = {
     "run": frozenset({"bot", "admin", "scheduler"}),
@@ -22,6 +26,10 @@ PARTS = {
 
 class CliError(Exception):
     """A user mistake, reported in one line."""
+
+
+class CommandFailed(Exception):
+    """The input was fine but the outside world said no (e.g. the mail server); one line, exit 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="ФИО")
     add.add_argument("--email", help="e-mail")
 
-    sub.add_parser("status", help="состояние: очередь исходящих сообщений")
+    sub.add_parser("status", help="состояние: очереди исходящих сообщений Telegram и писем")
+
+    mail = sub.add_parser("mail", help="почта (MCU_SMTP_URL)")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    mail_test = mail_sub.add_parser(
+        "test", help="отправить проверочное письмо сразу, минуя очередь",
+        description="Отправляет проверочное письмо через MCU_SMTP_URL от имени MCU_SMTP_FROM и пишет "
+                    "одной строкой, принял ли его почтовый сервер.",
+    )
+    mail_test.add_argument("--to", required=True, metavar="ADDR", help="адрес получателя")
 
     cal = sub.add_parser(
         "calendar", help="производственный календарь и сроки в рабочих днях и часах",
@@ -63,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--move-to-working-day", action="store_true",
                      help="срок в календарных днях, выпавший на выходной, переносится на следующий рабочий день")
     cal.add_argument("--office-hours", metavar="ЧЧ:ММ-ЧЧ:ММ", help="часы работы (по умолчанию 09:00-18:00)")
+
+    imp = sub.add_parser(
+        "import", help="импорт выгрузки ПОС или «Инцидент менеджмент» (.xlsx, .csv)",
+        description="Регистрирует обращения из выгрузки. Файл проверяется целиком: при любой ошибке не "
+                    "импортируется ничего, а отчёт перечисляет все плохие строки (код выхода 1). Номера, "
+                    "уже импортированные раньше, пропускаются — повторный импорт ничего не меняет.",
+    )
+    imp.add_argument("--channel", required=True, choices=("pos", "im"),
+                     help="pos — ПОС (Госуслуги), im — «Инцидент менеджмент»")
+    imp.add_argument("file", metavar="ФАЙЛ", help="выгрузка .xlsx или .csv (UTF-8 или Windows-1251)")
+    imp.add_argument("--dry-run", action="store_true", help="только проверить файл, ничего не записывать")
+
+    from mcu.directory_cli import add_parsers as add_directory_parsers
+
+    add_directory_parsers(sub)
 
     sb = sub.add_parser("sandbox", help="только песочница Telegram Bot API (локально, без интернета)")
     sb.add_argument("--host", help="адрес (по умолчанию MCU_SANDBOX_HOST)")
@@ -98,12 +130,26 @@ async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _status(settings: Settings) -> None:
+    from core.mail import parse_smtp_url
     from core.outbox import outbox_counts
     from mcu.runtime import open_database
 
     async with open_database(settings) as db, db.sessionmaker() as session:
-        counts = await outbox_counts(session)
-    print("Исходящие сообщения (outbox):")
+        telegram = await outbox_counts(session, "telegram")
+        email = await outbox_counts(session, "email")
+    print("Исходящие сообщения Telegram (outbox):")
+    _print_counts(settings, telegram)
+    if settings.smtp_url:
+        print(f"Письма (outbox), почта через {parse_smtp_url(settings.smtp_url).describe()}:")
+    else:
+        print("Письма (outbox), почта выключена (MCU_SMTP_URL не задан):")
+    _print_counts(settings, email)
+    if not settings.smtp_url and email.pending:
+        print(f"Внимание: {email.pending} писем ждут отправки, а почта выключена. "
+              "Задайте MCU_SMTP_URL и перезапустите mcu — письма уйдут.")
+
+
+def _print_counts(settings: Settings, counts: OutboxCounts) -> None:
     print(f"  в очереди:    {counts.pending}")
     print(f"  отправляются: {counts.sending}")
     print(f"  отправлено:   {counts.sent}")
@@ -111,6 +157,39 @@ async def _status(settings: Settings) -> None:
     if counts.oldest_pending_at is not None:
         local = counts.oldest_pending_at.astimezone(settings.tz).strftime("%d.%m.%Y %H:%M")
         print(f"  самое старое в очереди: {local}")
+
+
+async def _mail_test(settings: Settings, to: str) -> None:
+    from datetime import UTC, datetime
+
+    import aiosmtplib
+
+    from core import mail
+
+    if not settings.smtp_url:
+        raise CliError("MCU_SMTP_URL не задан — почта выключена (пример: MCU_SMTP_URL=smtp://127.0.0.1:1025)")
+    if not mail.is_email_address(to):
+        raise CliError(f"--to: {to!r} — не адрес e-mail")
+    target = mail.parse_smtp_url(settings.smtp_url)
+    now = datetime.now(UTC)
+    letter = mail.build_message(
+        settings.smtp_from, to, "МЦУ: проверка почты",
+        "Это проверочное письмо системы МЦУ. Раз оно дошло, почта настроена верно: карточки "
+        "обращений и ответы заявителям будут приходить так же.\n\n"
+        f"Отправлено {now.astimezone(settings.tz):%d.%m.%Y %H:%M} командой mcu mail test.\n"
+        f"Админка: {settings.admin_base_url}/\n",
+        now=now,
+    )
+    try:
+        smtp = await mail.connect(target)
+        try:
+            _errors, reply = await smtp.send_message(letter, sender=mail.bare_address(settings.smtp_from),
+                                                     recipients=[to.strip()])
+        finally:
+            await mail.close_quietly(smtp)
+    except (aiosmtplib.SMTPException, OSError, ValueError) as exc:
+        raise CommandFailed(f"письмо не отправлено ({target.describe()}): {mail.describe_error(exc)}") from None
+    print(f"Письмо отправлено на {to.strip()} через {target.describe()}; сервер ответил: {' '.join(reply.split())}")
 
 
 async def _sandbox(settings: Settings, args: argparse.Namespace) -> None:
@@ -137,6 +216,26 @@ async def _calendar(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
 
 
+async def _directory(settings: Settings, args: argparse.Namespace) -> None:
+    from mcu.directory_cli import DirectoryInputError, run_directory
+
+    try:
+        await run_directory(settings, args)
+    except DirectoryInputError as exc:
+        raise CliError(str(exc)) from None
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> None:
+    from mcu.import_cli import ImportInputError, run_import
+
+    try:
+        imported = await run_import(settings, args.channel, args.file, dry_run=args.dry_run)
+    except ImportInputError as exc:
+        raise CliError(str(exc)) from None
+    if not imported:
+        raise CommandFailed("файл не импортирован, причины — в отчёте выше")
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -154,10 +253,16 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await _staff_add(settings, args)
     elif args.command == "status":
         await _status(settings)
+    elif args.command == "mail":
+        await _mail_test(settings, args.to)
     elif args.command == "sandbox":
         await _sandbox(settings, args)
     elif args.command == "calendar":
         await _calendar(settings, args)
+    elif args.command == "import":
+        await _import(settings, args)
+    elif args.command in ("org", "official", "route", "demo"):
+        await _directory(settings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         print(f"mcu: {exc}", file=sys.stderr)
         return 2
+    except CommandFailed as exc:
+        print(f"mcu: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except OSError as exc:

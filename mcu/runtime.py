@@ -20,6 +20,7 @@ from core.seed import seed_reference
 from core.settings import ConfigError, Settings
 from db.engine import make_engine, make_sessionmaker
 from db.migrate import upgrade
+from scheduler.mail_sender import MailSender
 from scheduler.outbox_sender import OutboxSender
 from scheduler.runner import make_scheduler
 
@@ -146,12 +147,13 @@ async def run(settings: Settings, parts: frozenset[str], stop: asyncio.Event | N
             if sb_url:
                 print(f"Чат с ботом в песочнице: {base}/sandbox", flush=True)
         if "scheduler" in parts:
-            scheduler = make_scheduler(db.sessionmaker)
+            scheduler = make_scheduler(db.sessionmaker, settings)
             scheduler.start()
             stack.callback(scheduler.shutdown, wait=False)
             sender_bot = make_bot(settings, api_url=sb_url, dialogue=False)
             stack.push_async_callback(sender_bot.session.close)
-            sender = OutboxSender(sender_bot, db.sessionmaker)
+            sender = OutboxSender(sender_bot, db.sessionmaker,
+                                  mail=MailSender.from_settings(settings, db.sessionmaker))
             tasks.append(asyncio.create_task(sender.run(stopper.event)))
         if "bot" in parts:
             bot = make_bot(settings, api_url=sb_url)

@@ -5,14 +5,19 @@ sends those whose chat may be written to now, keeping Telegram's limits, and rec
 outcome: sent; 429 → the whole sender pauses as asked and the row waits; 5xx, timeouts and
 network errors → retried with growing delays; 403 → final, the citizen marked unreachable;
 400 → final. Rows claimed by a sender that died are released after a while and sent again.
+
+E-mail rows go out through `MailSender` (scheduler/mail_sender.py), which `run` starts as a
+task of its own: a slow mail server must never hold up Telegram.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -28,8 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
 from core.clock import Clock, system_clock
+from core.reachability import note_blocked_citizen
 from db.models import OutboxMessage
 from scheduler.ratelimit import Monotonic, RateGate
+
+if TYPE_CHECKING:
+    from scheduler.mail_sender import MailSender
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
@@ -37,6 +46,11 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def backoff(attempts: int) -> float:
     return float(min(2 ** attempts, 300))
+
+
+# On shutdown a letter in the middle of its SMTP talk may finish; after this it is cut off
+# (its row is released after a while and sent again, with the same Message-ID).
+MAIL_STOP_GRACE = 10.0
 
 
 class OutboxSender:
@@ -52,6 +66,7 @@ class OutboxSender:
         batch: int = 100,
         in_flight: int = 30,
         idle: float = 0.5,
+        mail: MailSender | None = None,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
@@ -61,8 +76,17 @@ class OutboxSender:
         self.batch = batch
         self.in_flight = asyncio.Semaphore(in_flight)
         self.idle = idle
+        self.mail = mail
 
     async def run(self, stop: asyncio.Event) -> None:
+        mail_task = asyncio.create_task(self.mail.run(stop), name="outbox-mail") if self.mail else None
+        try:
+            await self._run_telegram(stop)
+        finally:
+            if mail_task is not None:
+                await self._stop_mail(mail_task, stop)
+
+    async def _run_telegram(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 handled = await self.drain_once()
@@ -72,8 +96,16 @@ class OutboxSender:
             if not handled:
                 try:
                     await asyncio.wait_for(stop.wait(), self.idle)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
+
+    @staticmethod
+    async def _stop_mail(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+        if stop.is_set():
+            await asyncio.wait({task}, timeout=MAIL_STOP_GRACE)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def drain_once(self) -> int:
         """One pass; returns how many rows it handled (sent, failed or rescheduled)."""
@@ -84,7 +116,7 @@ class OutboxSender:
             if not rows:
                 return 0
             tasks: list[asyncio.Task[None]] = []
-            blocked: list[int] = []
+            blocked: list[OutboxMessage] = []
             deferred: list[tuple[OutboxMessage, float]] = []
             for row in rows:
                 assert row.chat_id is not None
@@ -100,8 +132,11 @@ class OutboxSender:
             if tasks:
                 await asyncio.gather(*tasks)
             now = self.clock()
-            for chat_id in blocked:  # after the sends: one session is not for concurrent use
-                await outbox.mark_chat_unreachable(session, chat_id, now)
+            for row in blocked:  # after the sends: one session is not for concurrent use
+                # The item's history notes it and the centre is told; before the mark, which
+                # makes the note once per blocking.
+                await note_blocked_citizen(session, row.chat_id or 0, row.item_id, now)
+                await outbox.mark_chat_unreachable(session, row.chat_id or 0, now)
             for row, wait in deferred:  # not an attempt: the chat was written to a moment ago
                 row.status = "pending"
                 row.next_attempt_at = now + timedelta(seconds=wait)
@@ -109,7 +144,7 @@ class OutboxSender:
             self.gate.forget_idle()
             return len(rows)
 
-    async def _send(self, row: OutboxMessage, blocked: list[int]) -> None:
+    async def _send(self, row: OutboxMessage, blocked: list[OutboxMessage]) -> None:
         try:
             await self._call(row)
         except TelegramRetryAfter as exc:
@@ -117,10 +152,10 @@ class OutboxSender:
             outbox.mark_retry(row, self.clock(), exc.retry_after, f"429: retry after {exc.retry_after}")
         except TelegramForbiddenError as exc:
             outbox.mark_failed(row, f"403: {exc.message}")
-            blocked.append(row.chat_id or 0)
+            blocked.append(row)
         except TelegramBadRequest as exc:
             outbox.mark_failed(row, f"400: {exc.message}")
-        except (TelegramServerError, TelegramNetworkError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, TelegramServerError, TelegramNetworkError) as exc:
             outbox.mark_retry(row, self.clock(), backoff(row.attempts), f"{type(exc).__name__}: {exc}")
         except ValueError as exc:
             outbox.mark_failed(row, str(exc))
@@ -143,5 +178,10 @@ class OutboxSender:
             await self.bot.send_photo(chat_id, payload.pop("photo"), reply_markup=keyboard, **payload)
         elif row.method == "sendDocument":
             await self.bot.send_document(chat_id, payload.pop("document"), reply_markup=keyboard, **payload)
+        elif row.method in ("sendVoice", "sendVideo", "sendAudio"):
+            # A citizen's voice note or video goes to the official as it came (core.lifecycle's files).
+            field = row.method.removeprefix("send").lower()
+            send = {"voice": self.bot.send_voice, "video": self.bot.send_video, "audio": self.bot.send_audio}[field]
+            await send(chat_id, payload.pop(field), reply_markup=keyboard, **payload)
         else:
             raise ValueError(f"unknown outbox method {row.method!r}")

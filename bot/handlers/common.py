@@ -37,8 +37,11 @@ def help_text(roles: frozenset[Role]) -> str:
         _("/stop — отозвать согласие на обработку персональных данных"),
         _("/help — эта справка"),
     ]
+    if roles:  # any staff role: recipients work their queue too
+        lines += ["", _("<b>Для сотрудников</b>"), _("/queue — что ждёт вашего решения"),
+                  _("/item НОМЕР — карточка обращения, например /item 42")]
     if roles & REPORT_ROLES:
-        lines += ["", _("<b>Для сотрудников</b>"), _("/report — сводка по сообщениям")]
+        lines.append(_("/report — сводка по сообщениям"))
     return "\n".join(lines)
 
 

@@ -1,4 +1,6 @@
-"""A citizen talks to the real bot over the sandbox Bot API: consent, intake, /my, bad input."""
+"""A citizen talks to the real bot over the sandbox Bot API: consent, intake, /my, bad input.
+
+The steps of the intake dialogue itself are in test_citizen_dialogue.py."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +10,7 @@ from sqlalchemy import func, select
 from core.staff import add_staff
 from db.models import Attachment, Citizen, Item, ItemMessage, Role
 from tests.bot.conftest import NUMBER
+from tests.bot.dialogue_steps import own_settlements, press
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -30,8 +33,20 @@ async def test_consent_then_message_gets_number_and_shows_in_my(harness):
         citizen = await session.scalar(select(Citizen).where(Citizen.telegram_id == user))
         assert citizen.consent_at is not None and citizen.consent_version
 
+    await own_settlements(harness)
     reply = await harness.say(user, "Не горит фонарь на ул. Ленина, 5")
     number = NUMBER.search(reply["text"]).group(1)
+    mine = await harness.say(user, "/my")
+    assert number in mine["text"] and "ждёт вашего подтверждения" in mine["text"]
+    # /my leads back into the dialogue of the draft.
+    kind = await press(harness, user, mine, "Продолжить", "Как подать?")
+    topic = await press(harness, user, kind, "Сообщение", "Похоже, это тема «Энергетика»")
+    where = await press(harness, user, topic, "Да", "Где это?")
+    address = await press(harness, user, where, "Пропустить", "Уточните адрес")
+    files = await press(harness, user, address, "Пропустить", "Если есть фото")
+    phone = await press(harness, user, files, "Готово", "Если не хотите оставлять телефон")
+    summary = await press(harness, user, phone, "Пропустить", "Проверьте, пожалуйста")
+    await press(harness, user, summary, "Подтвердить", "зарегистрировано")
     async with harness.sessionmaker() as session:
         item = await session.scalar(select(Item))
         # A bot сообщение: answer in 10 working days (the seeded policy), set on registration.
@@ -40,17 +55,20 @@ async def test_consent_then_message_gets_number_and_shows_in_my(harness):
     assert number in mine["text"] and "зарегистрировано" in mine["text"] and "фонарь" in mine["text"]
 
 
-async def test_message_before_consent_is_kept_and_registered_on_consent(harness):
+async def test_message_before_consent_is_kept_and_becomes_a_draft_on_consent(harness):
     user = await harness.user(5002)
     ask = await harness.say(user, "Прорвало трубу во дворе")
     assert "согласие" in ask["text"]
+    harness.throttle_clock.value += 5
+    await harness.sb.send_text(user, "Вода заливает подвал")
+    await asyncio.sleep(0.3)
     assert await count(harness.sessionmaker, Item) == 0  # nothing stored without consent
-    await harness.press(user, ask, "Согласен")
-    registered = await harness.sb.wait_bot_message(user, after=await harness.last_id(user) - 1, timeout=10,
-                                                   predicate=lambda m: "зарегистрированы" in m["text"])
-    assert NUMBER.search(registered["text"])
+    kind = await press(harness, user, ask, "Согласен", "Как подать?")
+    assert "согласие получено" in kind["text"] and NUMBER.search(kind["text"])
     async with harness.sessionmaker() as session:
-        assert (await session.scalar(select(Item.text))) == "Прорвало трубу во дворе"
+        item = await session.scalar(select(Item))
+        # Both messages kept, as one story.
+        assert item.text == "Прорвало трубу во дворе\n\nВода заливает подвал" and item.status == "received"
 
 
 async def test_declined_consent_stores_nothing(harness):
@@ -101,21 +119,22 @@ async def test_unknown_command(harness):
     assert "Такой команды нет" in reply["text"]
 
 
-async def test_photo_with_caption_and_location(harness):
+async def test_photo_with_caption_then_location_make_one_draft(harness):
     user = await harness.user(5008)
     await harness.consent(user)
     reply = await harness.reply_to(
         user, lambda: harness.sb.send_photo(user, PNG, "yama.png", caption="Яма у школы"))
     assert NUMBER.search(reply["text"]) and "Яма у школы" in reply["text"]
     harness.throttle_clock.value += 5
+    # A location while the bot waits for a button joins the draft; the question is asked again.
     reply = await harness.reply_to(user, lambda: harness.sb.send_location(user, 55.63, 34.32))
-    assert NUMBER.search(reply["text"])
+    assert "Как подать?" in reply["text"]
     async with harness.sessionmaker() as session:
         items = (await session.scalars(select(Item).order_by(Item.id))).all()
-        assert items[0].text == "Яма у школы"
+        assert len(items) == 1 and items[0].text == "Яма у школы"
         attachment = await session.scalar(select(Attachment))
         assert attachment.kind == "photo" and attachment.telegram_file_id
-        assert (items[1].latitude, items[1].longitude) == (55.63, 34.32)
+        assert (items[0].latitude, items[0].longitude) == (55.63, 34.32)
 
 
 async def test_same_update_twice_makes_one_item(harness):
@@ -151,9 +170,10 @@ async def test_flood_is_throttled_politely_and_nothing_is_lost(harness, sandbox_
     texts = [f"сообщение {n}" for n in range(50)]
 
     async def stored_texts() -> list[str]:
+        # The first message opens a draft; the rest join its text (the dialogue waits for a button).
         async with harness.sessionmaker() as session:
-            return list((await session.scalars(select(Item.text))).all()) + list(
-                (await session.scalars(select(ItemMessage.text))).all())
+            parts = [p for t in (await session.scalars(select(Item.text))).all() for p in t.split("\n\n")]
+            return parts + list((await session.scalars(select(ItemMessage.text))).all())
 
     # 50 messages in 5 s of the shared test clock; each is handled before the clock moves on,
     # so the bot's throttle and the sandbox's limits see the same moments.
@@ -213,7 +233,7 @@ async def test_forged_button_press_is_refused_without_change(harness):
     assert await count(harness.sessionmaker, Item) == 0
 
 
-async def test_document_and_voice_become_items_with_files(harness):
+async def test_document_and_voice_join_one_draft(harness):
     user = await harness.user(5016)
     await harness.consent(user)
     reply = await harness.reply_to(user, lambda: harness.sb.send_document(
@@ -222,8 +242,9 @@ async def test_document_and_voice_become_items_with_files(harness):
     harness.throttle_clock.value += 5
     reply = await harness.reply_to(
         user, lambda: harness.sb.send_voice(user, b"OggS" + b"\x00" * 100, duration=3))
-    assert NUMBER.search(reply["text"])
+    assert "Добавили это к вашему сообщению" in reply["text"]
     async with harness.sessionmaker() as session:
+        assert await session.scalar(select(func.count(Item.id))) == 1
         files = (await session.scalars(select(Attachment).order_by(Attachment.id))).all()
         assert [(f.kind, f.file_name) for f in files] == [("document", "акт осмотра.pdf"), ("voice", None)]
         assert files[0].mime_type == "application/pdf" and files[1].telegram_file_id
