@@ -341,11 +341,14 @@ async def tell_citizen(
     _ = gettext_for(language)
     text, markup = build(_)
     chat_id = citizen.telegram_id if citizen is not None and citizen.erased_at is None else None
+    address = item.reply_address or (citizen.email if citizen is not None else None)
+    if chat_id is not None and citizen is not None and citizen.unreachable_since is not None \
+            and address and "@" in address:
+        chat_id = None  # the bot is blocked: the e-mail given for the answer still reaches them
     if chat_id is not None:
         outbox.enqueue_message(ctx.session, chat_id, text, priority=priority, reply_markup=markup, item_id=item.id)
         _queue_files(ctx, chat_id, files, f"№ {item.number}", priority, item.id)
         return True
-    address = item.reply_address or (citizen.email if citizen is not None else None)
     if address and "@" in address:
         body = _plain(text)
         if files:
@@ -683,12 +686,13 @@ async def answer(ctx: LifecycleContext, item: Item, staff: Staff, text: str,
         item.due_review_at = ctx.deadlines.calendar.add(ctx.now, durations.review)
     attachments = await _attachments(ctx, item, message.id)
     cards = await _cards(ctx, item)
-    from core.cards import review_buttons
+    from core.cards import excerpt, review_buttons
 
     build = _card_build(
         ctx, cards, lambda _: _("<b>Ответ на проверку</b> от {name}").format(name=html.escape(staff.name)),
         lambda d, _: review_buttons(d.item, _),
-        footer=lambda _: _("<b>Текст ответа:</b>") + "\n" + html.escape(text))
+        # The card and the answer share one message (≤ 4096 characters); the full text is on record.
+        footer=lambda _: _("<b>Текст ответа:</b>") + "\n" + excerpt(text, 2000))
     await tell_staff(ctx, await reviewers(ctx.session), item, build, priority=OutboxPriority.alert,
                      files=attachments)
     return message
