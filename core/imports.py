@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from core.i18n import gettext_for
-from core.lifecycle import N_, LifecycleContext, after_registration
+from core.lifecycle import N_, LifecycleContext, after_registration, tell_import
 from core.registration import EXTERNAL_ID_MAX, channel_label, register_staff_item
 from core.tables import Candidate, TableError, candidates, is_empty
 from db.models import Channel, Item, ItemKind, Settlement, Theme, Topic
@@ -393,6 +393,7 @@ async def import_file(ctx: LifecycleContext, data: bytes, file_name: str, channe
     if report.refused:
         return report
     existing = await _already_imported(ctx, channel, [r.external_id for r in rows])
+    imported: list[Item] = []
     for done, row in enumerate(rows, start=1):
         if row.external_id in existing:
             report.skipped_existing += 1
@@ -406,11 +407,13 @@ async def import_file(ctx: LifecycleContext, data: bytes, file_name: str, channe
                 settlement_id=row.settlement_id, address=row.address, external_id=row.external_id,
                 comment=f"imported: {file_name}",
             )
-            await after_registration(ctx, item)
+            await after_registration(ctx, item, triage_card=False)
+            imported.append(item)
             report.imported += 1
             report.numbers.append(item.number)
         if progress is not None:
             progress(done, len(rows))
+    await tell_import(ctx, channel.value, file_name, imported)
     return report
 
 

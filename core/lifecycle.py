@@ -477,8 +477,12 @@ async def link_repeat(ctx: LifecycleContext, item: Item) -> Item | None:
     return earlier
 
 
-async def after_registration(ctx: LifecycleContext, item: Item) -> None:
-    """The item has just become `registered`: mark a repeat, then route it or ask the officer."""
+async def after_registration(ctx: LifecycleContext, item: Item, *, triage_card: bool = True) -> None:
+    """The item has just become `registered`: mark a repeat, then route it or ask the officer.
+
+    A bulk import passes `triage_card=False` and tells the officer once (`tell_import`): the items
+    wait in `/queue`, and two thousand cards would take half an hour of Telegram's limits.
+    """
     from core.routing import suggest_route
 
     await link_repeat(ctx, item)
@@ -487,7 +491,21 @@ async def after_registration(ctx: LifecycleContext, item: Item) -> None:
     if ctx.options.auto_route and suggestion.unambiguous and item.suggested_organisation_id is not None:
         await assign(ctx, item, item.suggested_organisation_id, SYSTEM, comment="auto-routing: one rule matches")
         return
-    await send_triage_card(ctx, item)
+    if triage_card:
+        await send_triage_card(ctx, item)
+
+
+async def tell_import(ctx: LifecycleContext, channel: str, file_name: str, items: Sequence[Item]) -> int:
+    """One message to the channel's officers about an imported file's items that wait for routing."""
+    waiting = [i for i in items if i.status == S.registered]
+    if not waiting:
+        return 0
+    from core.routing import triage_officers as officers
+
+    return await tell_staff(ctx, await officers(ctx.session, channel), waiting[0], lambda _: (
+        _("<b>Импорт «{file}»</b>: ждут распределения {count} (с № {first} по № {last}). "
+          "Откройте /queue.").format(file=html.escape(file_name), count=len(waiting),
+                                     first=waiting[0].number, last=waiting[-1].number), None))
 
 
 async def send_triage_card(ctx: LifecycleContext, item: Item, *, reason: str | None = None) -> int:

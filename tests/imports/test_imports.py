@@ -84,9 +84,9 @@ async def test_xlsx_from_pos_is_registered_with_its_theme_place_and_deadlines(w:
     created = await w.session.scalar(
         select(ItemEvent).where(ItemEvent.item_id == first.id, ItemEvent.action == "created"))
     assert created.actor_staff_id == officer.id and created.comment == "imported: pos.xlsx"
-    # after_registration ran: the ПОС officer got the triage card.
+    # after_registration ran: the route is suggested, and the ПОС officer gets one message for the file.
     cards = (await w.session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 7001))).all()
-    assert len(cards) == 2 and "Новое на распределение" in cards[0].payload["text"]
+    assert len(cards) == 1 and "ждут распределения 2" in cards[0].payload["text"]
     assert await w.session.scalar(select(func.count()).select_from(Citizen)) == 0
 
 
@@ -249,3 +249,18 @@ async def test_directory_matching_ignores_case_yo_and_punctuation(w: World) -> N
     assert directory.classify("", "Энергетика") == (energy.id, None, True)  # a decree topic by name
     assert directory.classify("", "") == (None, None, True)
 
+
+
+async def test_the_officer_gets_one_message_per_file_not_a_card_per_row(w: World) -> None:
+    officer, _ = await add_staff(w.session, telegram_id=7701, roles=[Role.pos_officer], name="ПОС")
+    rows = [POS_HEADER] + [pos_row(f"Q-{n}", text=f"Обращение {n}") for n in range(30)]
+    report = await w.run(xlsx(rows), name="pos-march.xlsx")
+    assert report.imported == 30
+    await w.session.flush()
+    sent = (await w.session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 7701))).all()
+    assert len(sent) == 1
+    assert "pos-march.xlsx" in sent[0].payload["text"] and "ждут распределения 30" in sent[0].payload["text"]
+    again = await w.run(xlsx(rows), name="pos-march.xlsx")  # nothing new: nothing to say
+    assert again.skipped_existing == 30
+    await w.session.flush()
+    assert len((await w.session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == 7701))).all()) == 1
