@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,23 +97,30 @@ class CardData:
     suggested: str | None
     files: int
     repeat_of: str | None
+    topic_en: str | None = None
+
+    def in_language(self, language: str | None) -> CardData:
+        """The same card for a reader of `language`: only the topic's name differs."""
+        return replace(self, topic=self.topic_en) if language == "en" else self
 
 
 async def card_data(session: AsyncSession, item: Item, language: str | None) -> CardData:
     async def name(model: Any, key: int | None, column: Any) -> str | None:
         return None if key is None else await session.scalar(select(column).where(model.id == key))
 
-    topic_col = Topic.name_en if language == "en" else Topic.name_ru
+    topic = None if item.topic_id is None else await session.get(Topic, item.topic_id)
     files = await session.scalar(select(func.count()).select_from(Attachment).where(Attachment.item_id == item.id))
-    return CardData(
+    data = CardData(
         item=item,
-        topic=await name(Topic, item.topic_id, topic_col),
+        topic=topic.name_ru if topic else None,
+        topic_en=topic.name_en if topic else None,
         settlement=await name(Settlement, item.settlement_id, Settlement.name),
         organisation=await name(Organisation, item.organisation_id, Organisation.name),
         suggested=await name(Organisation, item.suggested_organisation_id, Organisation.name),
         files=int(files or 0),
         repeat_of=await name(Item, item.repeat_of_id, Item.number),
     )
+    return data.in_language(language)
 
 
 def card_text(d: CardData, now: datetime, tz: ZoneInfo, _: Gettext, *, with_applicant: bool) -> str:

@@ -41,12 +41,12 @@ from db.models import (
     Resolution,
     Role,
     Staff,
-    StaffRole,
     Status,
     Topic,
 )
 
 if TYPE_CHECKING:
+    from core.cards import CardData
     from core.deadlines import DeadlineContext, DeadlineContextCache
     from core.intake import FileIn
     from core.options import Options
@@ -232,25 +232,10 @@ def may(staff: Staff | None, item: Item, action: str) -> bool:
 # --- who gets told ---------------------------------------------------------------------------------
 
 
-async def staff_with_roles(session: AsyncSession, *preference: Iterable[Role]) -> list[Staff]:
-    """Active staff holding one of the first group of roles; if none, the next group, and so on."""
-    for roles in preference:
-        people = (
-            await session.scalars(
-                select(Staff)
-                .join(StaffRole, StaffRole.staff_id == Staff.id)
-                .where(Staff.is_active.is_(True), StaffRole.role.in_([r.value for r in roles]))
-                .order_by(Staff.id)
-                .distinct()
-            )
-        ).all()
-        if people:
-            return list(people)
-    return []
-
-
 async def reviewers(session: AsyncSession) -> list[Staff]:
-    return await staff_with_roles(session, (Role.curator,), (Role.head,), (Role.admin,))
+    from core.routing import first_holders
+
+    return await first_holders(session, Role.curator, Role.head, Role.admin)
 
 
 async def triage_officers(session: AsyncSession, item: Item) -> list[Staff]:
@@ -359,18 +344,12 @@ async def tell_citizen(
     return False
 
 
-async def _card_for(ctx: LifecycleContext, item: Item, language: str | None):
-    from core.cards import card_data
-
-    return await card_data(ctx.session, item, language)
-
-
-def _card_build(ctx: LifecycleContext, data_by_lang: dict[str, Any], header: Callable[[Gettext], str],
+def _card_build(ctx: LifecycleContext, data: CardData, header: Callable[[Gettext], str],
                 buttons: Callable[[Any, Gettext], Any], *, footer: Callable[[Gettext], str] | None = None) -> Build:
     from core.cards import card_text, keyboard
 
     def build(_: Gettext) -> tuple[str, dict[str, Any] | None]:
-        d = data_by_lang[language_of(_)]
+        d = data.in_language(language_of(_))
         text = header(_) + "\n\n" + card_text(d, ctx.now, ctx.tz, _, with_applicant=True)
         if footer is not None:
             text += "\n\n" + footer(_)
@@ -379,9 +358,11 @@ def _card_build(ctx: LifecycleContext, data_by_lang: dict[str, Any], header: Cal
     return build
 
 
-async def _cards(ctx: LifecycleContext, item: Item) -> dict[str, Any]:
+async def _cards(ctx: LifecycleContext, item: Item) -> CardData:
+    from core.cards import card_data
+
     await ctx.session.flush()
-    return {"ru": await _card_for(ctx, item, "ru"), "en": await _card_for(ctx, item, "en")}
+    return await card_data(ctx.session, item, None)
 
 
 async def _attachments(ctx: LifecycleContext, item: Item, message_id: int | None = None,
@@ -635,6 +616,7 @@ async def ask_citizen(ctx: LifecycleContext, item: Item, staff: Staff, text: str
 
 async def citizen_reply(ctx: LifecycleContext, item: Item, citizen: Citizen, text: str,
                         files: Sequence[FileIn] = ()) -> ItemMessage:
+    from core.cards import item_button, keyboard
     from core.deadlines import resume
 
     _require(item.citizen_id == citizen.id, N_("Это не ваше обращение."))
@@ -653,7 +635,7 @@ async def citizen_reply(ctx: LifecycleContext, item: Item, citizen: Citizen, tex
     await tell_staff(ctx, await item_officials(ctx.session, item), item, lambda _: (
         _("<b>Ответ заявителя по № {number}</b>").format(number=item.number) + "\n\n"
         + (html.escape(text.strip()) or _("(без текста, см. вложения)")),
-        {"inline_keyboard": [[{"text": _("Открыть карточку"), "callback_data": f"it:card:{item.id}"}]]}),
+        keyboard([[item_button(_("Открыть карточку"), "card", item.id)]])),
         priority=OutboxPriority.dialogue, files=attachments)
     return message
 

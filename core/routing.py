@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.i18n import gettext_for
+from core.settlements import fold
 from core.staff import add_staff
 from db.models import (
     AuditEntry,
@@ -149,14 +150,19 @@ async def officials_of(session: AsyncSession, organisation_id: int) -> list[Staf
     return await _holders(session, Role.recipient, Staff.organisation_id == organisation_id)
 
 
-async def triage_officers(session: AsyncSession, channel: str) -> list[Staff]:
-    """Who sorts a new item of this channel; nobody active in that role → the head, then the admin,
-    so an item never waits unseen."""
-    for role in (CHANNEL_OFFICER.get(channel, Role.curator), Role.head, Role.admin):
+async def first_holders(session: AsyncSession, *roles: Role) -> list[Staff]:
+    """The active holders of the first of `roles` that anybody holds."""
+    for role in roles:
         people = await _holders(session, role)
         if people:
             return people
     return []
+
+
+async def triage_officers(session: AsyncSession, channel: str) -> list[Staff]:
+    """Who sorts a new item of this channel; nobody active in that role → the head, then the admin,
+    so an item never waits unseen."""
+    return await first_holders(session, CHANNEL_OFFICER.get(channel, Role.curator), Role.head, Role.admin)
 
 
 # --- input --------------------------------------------------------------------------------------------
@@ -214,9 +220,8 @@ def _priority(value: Any) -> int:
     return priority
 
 
-def normalise(text: str) -> str:
-    """For lookups that forgive case, ё and extra spaces."""
-    return " ".join(text.split()).casefold().replace("ё", "е")
+# Look-ups forgive case, ё and extra spaces, as the dialogue's settlement search does.
+normalise = fold
 
 
 # --- the directory: look-ups --------------------------------------------------------------------------

@@ -27,14 +27,13 @@ from bot.callbacks import DraftCb
 from bot.handlers.presses import allowed, buttons_now, context, perform, refusal
 from core import lifecycle
 from core.deadlines import DeadlineContextCache
-from core.intake import FileIn
+from core.intake import MAX_FILE_SIZE, FileIn
 from core.lifecycle import LifecycleContext, load_item
 from core.settings import Settings
 from db.models import Citizen, Item, Staff, Status
 
 MAX_FILES = 10
 # Bots cannot download files over 20 MB (Bot API getFile), so such a file could not be kept.
-MAX_DOCUMENT = 20 * 1024 * 1024
 EXCERPT = 3000  # the last look before sending stays under Telegram's 4096 characters
 
 
@@ -176,7 +175,7 @@ def _take(message: Message, spec: DraftSpec, have: int) -> tuple[str, list[FileI
         files.append(FileIn("photo", best.file_id, best.file_unique_id, None, "image/jpeg", best.file_size))
     elif message.document:
         doc = message.document
-        if doc.file_size and doc.file_size > MAX_DOCUMENT:
+        if doc.file_size and doc.file_size > MAX_FILE_SIZE:
             return "", [], _("Файл «{name}» больше 20 МБ — такой бот сохранить не может. Сожмите его или "
                              "разделите на части и пришлите снова.").format(name=escape(doc.file_name or "?"))
         files.append(FileIn("document", doc.file_id, doc.file_unique_id, doc.file_name, doc.mime_type,

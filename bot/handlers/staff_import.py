@@ -32,6 +32,7 @@ from bot.callbacks import ImportCb
 from bot.handlers.staff_new import may_register, refusal
 from core.deadlines import DeadlineContextCache
 from core.imports import IMPORT_CHANNELS, format_report, import_file
+from core.intake import MAX_FILE_SIZE
 from core.lifecycle import lifecycle_context
 from core.registration import channel_label
 from core.settings import Settings
@@ -39,7 +40,6 @@ from db.models import Role, Staff
 
 log = logging.getLogger(__name__)
 
-BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API gives bots files up to 20 MB
 MESSAGE_LIMIT = 3500  # a report longer than this goes as a file, with its first lines in the message
 ALIASES = {"pos": "pos", "пос": "pos", "im": "im", "им": "im"}
 
@@ -131,7 +131,7 @@ async def not_a_document(message: Message) -> None:
 async def _run(message: Message, document: Document, channel: str, staff_id: int, bot: Bot, session: AsyncSession,
                settings: Settings, now: datetime, deadline_cache: DeadlineContextCache) -> None:
     name = document.file_name or "file"
-    if document.file_size is not None and document.file_size > BOT_DOWNLOAD_LIMIT:
+    if document.file_size is not None and document.file_size > MAX_FILE_SIZE:
         await message.answer(_("Файл больше 20 МБ: бот не может его скачать. Разделите выгрузку на части или "
                                "загрузите её командой «mcu import» на сервере."))
         return
