@@ -26,12 +26,12 @@ from db.models.ops import (
     Reminder,
     SettingValue,
 )
-from db.models.people import Citizen, Role, Staff, StaffRole
+from db.models.people import Citizen, Role, Staff, StaffInvite, StaffRole, StaffSession
 
 __all__ = [
     "OPEN_STATUSES", "Attachment", "AuditEntry", "Base", "CalendarOverride", "Channel", "Citizen",
     "Counter", "DeadlinePolicy", "FsmRecord", "Item", "ItemEvent", "ItemKind", "ItemMessage",
     "Organisation", "OutboxMessage", "OutboxPriority", "OutboxStatus", "ProcessedUpdate",
     "Reminder", "Resolution", "Role", "RoutingRule", "SettingValue", "Settlement", "Staff",
-    "StaffRole", "Status", "Survey", "Theme", "Topic", "utcnow",
+    "StaffInvite", "StaffRole", "StaffSession", "Status", "Survey", "Theme", "Topic", "utcnow",
 ]

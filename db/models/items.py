@@ -64,6 +64,8 @@ class Item(IdMixin, CreatedMixin, Base):
         Index("ix_items_status_due", "status", "due_answer_at"),
         Index("ix_items_received", "received_at"),
         Index("ix_items_citizen_received", "citizen_id", "received_at"),
+        # Reports and the admin list scoped to one organisation (a recipient's view).
+        Index("ix_items_org_received", "organisation_id", "received_at"),
     )
 
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -182,4 +184,4 @@ class Survey(IdMixin, CreatedMixin, Base):
     resolved: Mapped[str | None] = mapped_column(String(16))  # yes, partly, no
     score: Mapped[int | None]
     comment: Mapped[str | None] = mapped_column(Text)
-    answered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None] = mapped_column(index=True)

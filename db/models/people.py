@@ -62,7 +62,11 @@ class Staff(IdMixin, CreatedMixin, Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     position: Mapped[str | None] = mapped_column(String(256))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The admin web: a login name, an argon2 hash, and the lockout after repeated failures.
+    login: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(256))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
     language: Mapped[str | None] = mapped_column(String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
@@ -84,3 +88,31 @@ class StaffRole(IdMixin, Base):
     role: Mapped[str] = mapped_column(String(32))
 
     staff: Mapped[Staff] = relationship(back_populates="roles")
+
+
+class StaffSession(CreatedMixin, Base):
+    """A login to the admin web. The encrypted cookie carries the token; the row can be revoked,
+    so a cookie kept from before logout (or a password change) is refused."""
+
+    __tablename__ = "staff_sessions"
+
+    # SHA-256 of the random token in the cookie: a leaked table opens no session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+
+
+class StaffInvite(IdMixin, CreatedMixin, Base):
+    """A one-time link the bot sends a staff member to set their admin password."""
+
+    __tablename__ = "staff_invites"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
