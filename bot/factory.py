@@ -65,8 +65,12 @@ def make_dispatcher(
         settings=settings,
         deadline_cache=DeadlineContextCache(settings.tz),
     )
-    # Order matters: the session first, then who the user is, then their language.
+    # Order matters: the session first, then the dialogue state (aiogram registers its FSM
+    # middleware first; moved behind the session so a redelivered update reads nothing and the
+    # state is read inside the update's own transaction), then who the user is, then the language.
+    dp.update.outer_middleware.unregister(dp.fsm)
     dp.update.outer_middleware(DatabaseMiddleware(sessionmaker, clock))
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UserMiddleware())
     LocaleMiddleware(make_i18n(settings)).setup(dp)
     dp.message.outer_middleware(

@@ -34,7 +34,7 @@ class SqlStorage(BaseStorage):
         name = self._keys.build(key)
         shared = current_session.get()
         if shared is not None:
-            return _as_snapshot(await shared.get(FsmRecord, name))
+            return _as_snapshot(await self._record(shared, name))
         cached = self._cache.get(name)
         if cached is not None:
             self._cache.move_to_end(name)
@@ -56,17 +56,35 @@ class SqlStorage(BaseStorage):
         self._cache.pop(name, None)
         shared = current_session.get()
         if shared is not None:
+            # No flush here: the unit of work writes the record with the update's other changes
+            # (autoflush before any query, or the commit), so set_state + set_data is one statement.
             await self._write(shared, name, values)
-            await shared.flush()
             return
         async with self._sessionmaker() as session, session.begin():
             await self._write(session, name, values)
 
+    @staticmethod
+    async def _record(session: AsyncSession, name: str) -> FsmRecord | None:
+        """The record, read at most once per session: the session's identity map holds objects
+        weakly, so the records (and the knowledge that one is absent) are kept in session.info."""
+        known: dict[str, FsmRecord | None] = session.info.setdefault("fsm_records", {})
+        if name not in known:
+            known[name] = await session.get(FsmRecord, name)
+        record = known[name]
+        if record is not None and record not in session:  # deleted, or expunged as empty
+            return None
+        return record
+
     async def _write(self, session: AsyncSession, name: str, values: dict[str, Any]) -> None:
-        record = await session.get(FsmRecord, name)
+        known: dict[str, FsmRecord | None] = session.info.setdefault("fsm_records", {})
+        record = await self._record(session, name)
+        if record is not None and record in session.deleted:
+            await session.flush()  # the pending DELETE goes first; a fresh row follows
+            record = None
         if record is None:
             record = FsmRecord(key=name, state=None, data={})
             session.add(record)
+            known[name] = record
         for field, value in values.items():
             setattr(record, field, value)
         if record.state is None and not record.data:
