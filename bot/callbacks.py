@@ -103,3 +103,25 @@ class ImportCb(CallbackData, prefix="imp"):
     """`/import`: the channel of the file to come (pos, im), or cancel."""
 
     channel: str
+
+
+# --- /report (bot/handlers/report.py) ---------------------------------------------------------------
+# The chosen period travels in the scope buttons (dates as YYYYMMDD), so a press needs no stored
+# state; every press is checked again against `core.reports.scope_for`.
+
+
+class ReportPeriodCb(CallbackData, prefix="rpp"):
+    """today, week, month, quarter, last_month, dates (type them), cancel."""
+
+    kind: str
+
+
+class ReportScopeCb(CallbackData, prefix="rps"):
+    """what: menu, all, topic, settlement, organisation, channel, period (choose another);
+    value: an id or a channel code (empty: show the list); page: of a long list."""
+
+    start: str
+    end: str
+    what: str
+    value: str = ""
+    page: int = 0

@@ -34,7 +34,7 @@ when filed outside office hours). Negative amounts are refused.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -46,6 +46,7 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.routing import N_, _audit, _require, _text
 from db.models import CalendarOverride
 
 COUNTRY = "RU"
@@ -95,6 +96,27 @@ def parse_duration(text: str) -> Duration:
     if amount > MAX_AMOUNT:
         raise ValueError(f"bad duration {text!r}: at most {MAX_AMOUNT}")
     return Duration(amount, parsed_unit)
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for the number: 1 день, 2 дня, 5 дней (11–14 take «many»)."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+UNIT_WORDS = {
+    Unit.calendar_days: (N_("календарный день"), N_("календарных дня"), N_("календарных дней")),
+    Unit.working_days: (N_("рабочий день"), N_("рабочих дня"), N_("рабочих дней")),
+    Unit.working_hours: (N_("рабочий час"), N_("рабочих часа"), N_("рабочих часов")),
+}
+
+
+def duration_words(duration: Duration, _: Callable[[str], str] = str) -> str:
+    """«10 рабочих дней» for ``10wd``; `_` translates the chosen form."""
+    return f"{duration.amount} {_(plural(duration.amount, *UNIT_WORDS[duration.unit]))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,3 +345,55 @@ async def load_calendar(
         office_end=office_end,
         move_to_working_day=move_to_working_day,
     )
+
+
+# --- staff overrides as the admin edits them -------------------------------------------------------------
+# Refusals are `core.routing.RoutingError`s (a directory change that cannot be made), in words.
+
+OVERRIDE_YEARS = (1991, 2100)  # the library's Russian calendar starts in 1991
+
+
+def _override_snapshot(row: CalendarOverride | None) -> dict[str, object] | None:
+    return None if row is None else {"is_working": row.is_working, "note": row.note}
+
+
+async def set_override(session: AsyncSession, day: date, *, is_working: bool, note: str | None = None,
+                       staff_id: int | None, now: datetime) -> CalendarOverride:
+    """Make the day working or a day off whatever the production calendar says; replaces the day's
+    override. An override that says what the calendar already says is refused: it would hide a
+    later correction of the law's calendar."""
+    day = _plain_date(day)
+    low, high = OVERRIDE_YEARS
+    _require(low <= day.year <= high, N_("Год — от {low} до {high}."), low=low, high=high)
+    note = _text(note, 256, N_("пояснение"))
+    by_law = day not in _library_year(day.year).days_off
+    _require(by_law != is_working,
+             N_("По производственному календарю {day} и так рабочий день: поправка не нужна.") if is_working else
+             N_("По производственному календарю {day} и так выходной: поправка не нужна."),
+             day=f"{day:%d.%m.%Y}")
+    row = await session.get(CalendarOverride, day)
+    old = _override_snapshot(row)
+    if row is None:
+        row = CalendarOverride(day=day, is_working=is_working, note=note)
+        session.add(row)
+    else:
+        row.is_working, row.note = is_working, note
+    new = _override_snapshot(row)
+    if old != new:
+        await session.flush()
+        _audit(session, "calendar_override.set", "calendar_override", day.toordinal(), staff_id=staff_id, now=now,
+               old=old, new={"day": day.isoformat(), **(new or {})})
+    return row
+
+
+async def remove_override(session: AsyncSession, day: date, *, staff_id: int | None, now: datetime) -> None:
+    """The day is again as the production calendar says."""
+    day = _plain_date(day)
+    row = await session.get(CalendarOverride, day)
+    _require(row is not None, N_("На {day} поправки нет."), day=f"{day:%d.%m.%Y}")
+    assert row is not None
+    old = {"day": day.isoformat(), **(_override_snapshot(row) or {})}
+    await session.delete(row)
+    await session.flush()
+    _audit(session, "calendar_override.remove", "calendar_override", day.toordinal(), staff_id=staff_id, now=now,
+           old=old, new=None)

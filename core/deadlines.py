@@ -25,14 +25,13 @@ not working time, because the stored due date no longer says in which unit it wa
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -42,7 +41,8 @@ from core.actors import SYSTEM, Actor
 from core.calendar import Duration, WorkingCalendar, load_calendar, parse_duration
 from core.lifecycle import record_event
 from core.options import load_options
-from db.models import DeadlinePolicy, Item, Topic
+from core.routing import N_, RoutingError, _audit, _diff, _require, _snapshot, _text
+from db.models import Channel, DeadlinePolicy, Item, ItemKind, Theme, Topic
 
 log = logging.getLogger(__name__)
 
@@ -293,3 +293,140 @@ def resume(session: AsyncSession, item: Item, now: datetime, calendar: WorkingCa
             shifted = datetime.combine(day, local.time(), calendar.tz).astimezone(UTC)
         _set(session, item, due_name, shifted, actor, now, f"pause of {elapsed}")
     return elapsed
+
+
+# --- the policy table as staff edit it (the admin's «Сроки») -------------------------------------------------
+# Refusals are `RoutingError`s, like every other directory change: a message in words, a catalog msgid.
+
+POLICY_KEYS = ("channel", "kind", "topic_id", "theme_id", "priority")
+POLICY_FIELDS = (*POLICY_KEYS, *DURATION_FIELDS, "note")
+DURATION_LABELS = {"registration": N_("регистрация"), "first_reaction": N_("первая реакция"),
+                   "answer": N_("ответ"), "review": N_("проверка ответа"), "extension": N_("продление")}
+PRIORITY_RANGE = (0, 9)  # an item's importance; «Инцидент менеджмент» marks the high one 1
+
+
+def _duration_text(value: Any, name: str) -> str | None:
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return str(parse_duration(str(value)))  # stored the way it reads back: "10wd"
+    except ValueError:
+        raise RoutingError(N_("Срок «{what}»: «{value}» не читается. Пишите число и единицу: 30d — календарные "
+                              "дни, 10wd — рабочие дни, 8wh — рабочие часы."),
+                           what=DURATION_LABELS[name], value=str(value).strip()) from None
+
+
+def _choice(value: Any, known: Iterable[str], what: str) -> str | None:
+    text = (str(value).strip() if value is not None else "") or None
+    _require(text is None or text in known, N_("Неизвестное значение «{value}» ({what})."), value=text, what=what)
+    return text
+
+
+def _policy_priority(value: Any) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    low, high = PRIORITY_RANGE
+    try:
+        priority = int(value)
+    except (TypeError, ValueError):
+        priority = None
+    _require(priority is not None and low <= priority <= high,
+             N_("Важность — целое число от {low} до {high} (1 — высокая) или пусто."), low=low, high=high)
+    return priority
+
+
+async def _clean_policy(session: AsyncSession, values: dict[str, Any]) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        if name in DURATION_FIELDS:
+            clean[name] = _duration_text(value, name)
+        elif name == "channel":
+            clean[name] = _choice(value, [c.value for c in Channel], N_("канал"))
+        elif name == "kind":
+            clean[name] = _choice(value, [k.value for k in ItemKind], N_("вид"))
+        elif name == "priority":
+            clean[name] = _policy_priority(value)
+        elif name == "note":
+            clean[name] = _text(value, 2000, N_("пояснение"))
+        elif name in ("topic_id", "theme_id"):
+            clean[name] = None if value in (None, "") else int(value)
+    if clean.get("topic_id") is not None:
+        _require(await session.get(Topic, clean["topic_id"]) is not None, N_("Нет направления № {id}."),
+                 id=clean["topic_id"])
+    if clean.get("theme_id") is not None:
+        theme = await session.get(Theme, clean["theme_id"])
+        _require(theme is not None, N_("Нет темы № {id}."), id=clean["theme_id"])
+    return clean
+
+
+async def _check_policy(session: AsyncSession, values: dict[str, Any], policy_id: int | None) -> None:
+    _require(any(values.get(name) for name in DURATION_FIELDS),
+             N_("Укажите хотя бы один срок: регистрация, первая реакция, ответ, проверка или продление."))
+    if values.get("topic_id") is not None and values.get("theme_id") is not None:
+        theme = await session.get(Theme, values["theme_id"])
+        _require(theme is not None and theme.topic_id == values["topic_id"],
+                 N_("Тема не относится к выбранному направлению: такая политика ни к чему не подойдёт."))
+    keys = tuple(values.get(k) for k in POLICY_KEYS)
+    for other in await session.scalars(select(DeadlinePolicy).where(DeadlinePolicy.id != (policy_id or 0))):
+        _require(tuple(getattr(other, k) for k in POLICY_KEYS) != keys,
+                 N_("Политика с теми же условиями уже есть: № {id}. Измените её."), id=other.id)
+
+
+async def get_policy(session: AsyncSession, policy_id: int) -> DeadlinePolicy:
+    policy = await session.get(DeadlinePolicy, policy_id)
+    _require(policy is not None, N_("Нет политики сроков № {id}."), id=policy_id)
+    assert policy is not None
+    return policy
+
+
+async def list_policies(session: AsyncSession) -> list[DeadlinePolicy]:
+    """Every row in the order the lookup ranks them: the most specific first."""
+    rows = list(await session.scalars(select(DeadlinePolicy)))
+    return sorted(rows, key=lambda row: _rule(row).rank)
+
+
+async def add_policy(session: AsyncSession, *, staff_id: int | None, now: datetime, **values: Any) -> DeadlinePolicy:
+    """A new row; keys left empty match any item. Durations are checked by `parse_duration`."""
+    unknown = sorted(set(values) - set(POLICY_FIELDS))
+    _require(not unknown, N_("Нет таких полей: {fields}."), fields=", ".join(unknown))
+    clean = await _clean_policy(session, {name: values.get(name) for name in POLICY_FIELDS})
+    await _check_policy(session, clean, None)
+    policy = DeadlinePolicy(**clean, created_at=now)
+    session.add(policy)
+    await session.flush()
+    _audit(session, "deadline_policy.create", "deadline_policy", policy.id, staff_id=staff_id, now=now, old=None,
+           new=_snapshot(policy, POLICY_FIELDS))
+    return policy
+
+
+async def update_policy(session: AsyncSession, policy_id: int, *, staff_id: int | None, now: datetime,
+                        **changes: Any) -> DeadlinePolicy:
+    """Change keys, durations or the note; only what is given (an empty duration clears it)."""
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    _require(not unknown, N_("Нет таких полей: {fields}."), fields=", ".join(unknown))
+    policy = await get_policy(session, policy_id)
+    old, new = _diff(_snapshot(policy, POLICY_FIELDS), await _clean_policy(session, changes))
+    if not new:
+        return policy
+    await _check_policy(session, {**_snapshot(policy, POLICY_FIELDS), **new}, policy.id)
+    for name, value in new.items():
+        setattr(policy, name, value)
+    await session.flush()
+    _audit(session, "deadline_policy.update", "deadline_policy", policy.id, staff_id=staff_id, now=now, old=old,
+           new=new)
+    return policy
+
+
+async def delete_policy(session: AsyncSession, policy_id: int, *, staff_id: int | None, now: datetime) -> None:
+    """Remove a row. The last row with no keys is kept: without it some items would get no deadline."""
+    policy = await get_policy(session, policy_id)
+    if all(getattr(policy, k) is None for k in POLICY_KEYS):
+        others = [p for p in await session.scalars(select(DeadlinePolicy).where(DeadlinePolicy.id != policy.id))
+                  if all(getattr(p, k) is None for k in POLICY_KEYS)]
+        _require(bool(others), N_("Общую политику (без условий) удалить нельзя: без неё у части обращений не будет "
+                                  "сроков. Измените её сроки."))
+    old = _snapshot(policy, POLICY_FIELDS)
+    await session.delete(policy)
+    await session.flush()
+    _audit(session, "deadline_policy.delete", "deadline_policy", policy_id, staff_id=staff_id, now=now, old=old,
+           new=None)

@@ -62,18 +62,19 @@ def N_(message: str) -> str:
     return message
 
 
-# The statuses of domain.md and where each may go next.
+# The statuses of domain.md and where each may go next. An open item may also be closed as a
+# duplicate of another (`merge_duplicate`); `close` itself only closes a delivered or reopened one.
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.received: frozenset({S.registered, S.rejected, S.withdrawn}),
-    S.registered: frozenset({S.assigned, S.redirected, S.rejected, S.withdrawn}),
-    S.assigned: frozenset({S.in_work, S.redirected, S.registered, S.withdrawn}),
-    S.in_work: frozenset({S.interim_answer, S.answered, S.redirected, S.registered, S.withdrawn}),
-    S.interim_answer: frozenset({S.answered, S.redirected, S.registered, S.withdrawn}),
+    S.registered: frozenset({S.assigned, S.redirected, S.rejected, S.withdrawn, S.closed}),
+    S.assigned: frozenset({S.in_work, S.redirected, S.registered, S.withdrawn, S.closed}),
+    S.in_work: frozenset({S.interim_answer, S.answered, S.redirected, S.registered, S.withdrawn, S.closed}),
+    S.interim_answer: frozenset({S.answered, S.redirected, S.registered, S.withdrawn, S.closed}),
     S.answered: frozenset({S.under_review, S.delivered}),
-    S.under_review: frozenset({S.delivered, S.returned}),
-    S.returned: frozenset({S.in_work, S.answered, S.redirected, S.registered}),
+    S.under_review: frozenset({S.delivered, S.returned, S.closed}),
+    S.returned: frozenset({S.in_work, S.answered, S.redirected, S.registered, S.closed}),
     S.delivered: frozenset({S.closed, S.reopened}),
-    S.redirected: frozenset({S.assigned, S.registered}),
+    S.redirected: frozenset({S.assigned, S.registered, S.closed}),
     S.reopened: frozenset({S.assigned, S.in_work, S.redirected, S.registered, S.answered, S.closed}),
     S.closed: frozenset({S.reopened}),
     S.withdrawn: frozenset(),
@@ -204,6 +205,9 @@ TRIAGE_ACTIONS = frozenset({"route", "pick"})
 RECIPIENT_ACTIONS = frozenset({"accept", "ask", "interim", "answer", "notours", "extend"})
 REVIEW_ACTIONS = frozenset({"approve", "rework"})
 EXTENSION_ACTIONS = frozenset({"extyes", "extno"})
+# What only the centre does, from the admin: a deadline by hand, an extension without a request,
+# the answer on an organisation's behalf, closing, reopening, merging duplicates.
+CENTRE_ACTIONS = frozenset({"deadline", "prolong", "behalf", "close", "reopen", "merge"})
 CENTRE_ROLES = frozenset({Role.curator, Role.head, Role.admin})
 CHANNEL_OFFICER = {"pos": Role.pos_officer, "im": Role.im_officer}
 
@@ -217,7 +221,7 @@ def allowed_actions(staff: Staff | None, item: Item) -> frozenset[str]:
     if roles & CENTRE_ROLES or (officer is not None and officer in roles):
         actions |= TRIAGE_ACTIONS | {"card"}
     if roles & CENTRE_ROLES:
-        actions |= REVIEW_ACTIONS | EXTENSION_ACTIONS
+        actions |= REVIEW_ACTIONS | EXTENSION_ACTIONS | CENTRE_ACTIONS
     if Role.recipient in roles and staff.organisation_id is not None and staff.organisation_id == item.organisation_id:
         actions |= RECIPIENT_ACTIONS | {"card"}
     if Role.analyst in roles:
@@ -793,23 +797,30 @@ async def request_extension(ctx: LifecycleContext, item: Item, staff: Staff, rea
     await tell_staff(ctx, await reviewers(ctx.session), item, build, priority=OutboxPriority.alert)
 
 
-async def decide_extension(ctx: LifecycleContext, item: Item, staff: Staff, approved: bool) -> None:
-    from core.deadlines import DeadlineError, extend
+async def _grant_extension(ctx: LifecycleContext, item: Item, actor: Actor, comment: str | None = None) -> None:
+    """The answer term grows once by the policy's extension; the citizen is told (59-ФЗ ст. 12 ч. 2)."""
+    from core.deadlines import extend
 
+    _require(not item.extended, N_("Срок по № {number} уже продлевался; закон позволяет это один раз."),
+             number=item.number)
+    _require(item.due_answer_at is not None, N_("У № {number} нет срока ответа, продлевать нечего."),
+             number=item.number)
+    _require(ctx.deadlines.book.durations_of(item).extension is not None,
+             N_("Для этого вида обращений продление срока не предусмотрено."))
+    await extend(ctx.session, item, ctx.now, ctx.deadlines.calendar, ctx.deadlines.book, actor, comment)
+    await tell_citizen(ctx, item, lambda _: (
+        _("Срок рассмотрения вашего обращения № {number} продлён до {due} (ч. 2 ст. 12 59-ФЗ).").format(
+            number=item.number, due=_local(ctx, item.due_answer_at)), None))
+    await _plan_reminders(ctx, item)
+
+
+async def decide_extension(ctx: LifecycleContext, item: Item, staff: Staff, approved: bool) -> None:
     _require(item.extension_requested_at is not None, N_("По № {number} нет запроса на продление."),
              number=item.number)
     actor = Actor.staff(staff.id)
     item.extension_requested_at = None
     if approved:
-        try:
-            await extend(ctx.session, item, ctx.now, ctx.deadlines.calendar, ctx.deadlines.book, actor)
-        except DeadlineError:
-            raise TransitionError(N_("Срок по № {number} уже продлевался; закон позволяет это один раз."),
-                                  number=item.number) from None
-        await tell_citizen(ctx, item, lambda _: (
-            _("Срок рассмотрения вашего обращения № {number} продлён до {due} (ч. 2 ст. 12 59-ФЗ).").format(
-                number=item.number, due=_local(ctx, item.due_answer_at)), None))
-        await _plan_reminders(ctx, item)
+        await _grant_extension(ctx, item, actor)
     else:
         record_event(ctx.session, item, "extension_refused", actor, ctx.now)
     await tell_staff(ctx, await item_officials(ctx.session, item), item, lambda _: (
@@ -866,6 +877,8 @@ async def reopen(ctx: LifecycleContext, item: Item, actor: Actor, reason: str) -
     _require(item.status in (S.delivered, S.closed),
              N_("Это действие уже невозможно: обращение № {number} сейчас в статусе «{status}»."),
              number=item.number, status=Status(item.status))
+    _require(item.resolution != DUPLICATE,
+             N_("№ {number} закрыто как дубликат; работа идёт по основному обращению."), number=item.number)
     transition(ctx.session, item, S.reopened, actor, ctx.now, comment=reason)
     old_resolution = item.resolution
     item.resolution = None
@@ -873,16 +886,28 @@ async def reopen(ctx: LifecycleContext, item: Item, actor: Actor, reason: str) -
     item.answered_at = None
     if old_resolution:
         record_event(ctx.session, item, "resolution", actor, ctx.now, field="resolution", old=old_resolution)
+    by_centre = actor.staff_id is not None
     await _message(ctx, item, "reopen", reason, (),
+                   staff=await ctx.session.get(Staff, actor.staff_id) if by_centre else None,
                    citizen=await ctx.session.get(Citizen, actor.citizen_id) if actor.citizen_id else None)
     await recompute_on_redirect(ctx.session, item, ctx.now, ctx.deadlines.calendar, ctx.deadlines.book, actor)
     cards = await _cards(ctx, item)
     build = _card_build(ctx, cards, lambda _: _("<b>Обращение возобновлено</b>: {reason}").format(
         reason=html.escape(reason)), lambda d, _: recipient_buttons(d.item, _))
     await tell_staff(ctx, await item_officials(ctx.session, item), item, build, priority=OutboxPriority.alert)
-    await tell_staff(ctx, await triage_officers(ctx.session, item), item, lambda _: (
-        _("Заявитель недоволен ответом по № {number}, обращение возобновлено: {reason}").format(
-            number=item.number, reason=html.escape(reason)), None))
+    centre = [p for p in await triage_officers(ctx.session, item) if p.id != actor.staff_id]
+    if by_centre:
+        # The centre reopened it (from the admin): the citizen learns that the work goes on.
+        await tell_staff(ctx, centre, item, lambda _: (
+            _("Обращение № {number} возобновлено МЦУ: {reason}").format(
+                number=item.number, reason=html.escape(reason)), None))
+        await tell_citizen(ctx, item, lambda _: (
+            _("Работа по вашему обращению № {number} возобновлена. Срок ответа — {due}.").format(
+                number=item.number, due=_local(ctx, item.due_answer_at)), None))
+    else:
+        await tell_staff(ctx, centre, item, lambda _: (
+            _("Заявитель недоволен ответом по № {number}, обращение возобновлено: {reason}").format(
+                number=item.number, reason=html.escape(reason)), None))
     await _plan_reminders(ctx, item)
 
 
@@ -898,6 +923,134 @@ async def change_classification(ctx: LifecycleContext, item: Item, actor: Actor,
         record_event(ctx.session, item, "reclassified", actor, ctx.now, field=name.removesuffix("_id"),
                      old=getattr(item, name), new=value)
         setattr(item, name, value)
+
+
+# --- the centre's own actions (from the admin) ------------------------------------------------------
+
+# The resolution of an item merged into another; `Resolution` is a string column, so no migration.
+DUPLICATE = "duplicate"
+# The answer is still owed: its deadline may be set by hand or extended.
+UNANSWERED = frozenset({S.registered, S.assigned, S.in_work, S.interim_answer, S.returned, S.reopened,
+                        S.redirected})
+# How staff may close an item; `auto` is the survey's own (no reply in a week).
+STAFF_RESOLUTIONS = (Resolution.satisfied, Resolution.not_resolved, Resolution.postponed)
+
+
+def _not_now(item: Item) -> TransitionError:
+    return TransitionError(N_("Это действие уже невозможно: обращение № {number} сейчас в статусе «{status}»."),
+                           number=item.number, status=Status(item.status))
+
+
+def _utc_iso(dt: datetime | None) -> str | None:
+    from datetime import UTC
+
+    return None if dt is None else dt.astimezone(UTC).isoformat()
+
+
+async def set_deadline(ctx: LifecycleContext, item: Item, staff: Staff, due: datetime, reason: str) -> None:
+    """The centre sets the answer deadline by hand, with a reason; the reminders follow the new date
+    (as after an extension), the officials learn it, and so does the citizen when it moves later."""
+    reason = _require_text(reason, N_("причина"))
+    if Status(item.status) not in UNANSWERED:
+        raise _not_now(item)
+    _require(due > ctx.now, N_("Новый срок должен быть позже текущего момента."))
+    _require(due != item.due_answer_at, N_("Срок по № {number} уже такой."), number=item.number)
+    old = item.due_answer_at
+    item.due_answer_at = due
+    record_event(ctx.session, item, "deadline", Actor.staff(staff.id), ctx.now, field="due_answer_at",
+                 old=_utc_iso(old), new=_utc_iso(due), comment=f"by hand: {reason}")
+    await _plan_reminders(ctx, item)
+    await tell_staff(ctx, await item_officials(ctx.session, item), item, lambda _: (
+        _("Срок ответа по № {number} изменён МЦУ: {due}. Причина: {reason}").format(
+            number=item.number, due=_local(ctx, due), reason=html.escape(reason)), None))
+    if old is None or due > old:
+        await tell_citizen(ctx, item, lambda _: (
+            _("Срок ответа на ваше обращение № {number} — {due}.").format(
+                number=item.number, due=_local(ctx, due)), None))
+
+
+async def extend_by_centre(ctx: LifecycleContext, item: Item, staff: Staff, reason: str) -> None:
+    """The centre extends the answer term itself (once, by the policy), whether or not the
+    organisation asked; a pending request is settled by it."""
+    reason = _require_text(reason, N_("причина продления"))
+    if Status(item.status) not in UNANSWERED:
+        raise _not_now(item)
+    item.extension_requested_at = None
+    await _grant_extension(ctx, item, Actor.staff(staff.id), reason)
+    await tell_staff(ctx, await item_officials(ctx.session, item), item, lambda _: (
+        _("МЦУ продлил срок по № {number} до {due}: {reason}").format(
+            number=item.number, due=_local(ctx, item.due_answer_at), reason=html.escape(reason)), None))
+
+
+async def answer_on_behalf(ctx: LifecycleContext, item: Item, staff: Staff, text: str) -> ItemMessage:
+    """A centre official writes the answer for the organisation. The history and the message name
+    who wrote it; the assignee stays; the centre's own answer needs no review, so it goes to the
+    citizen at once (and the survey is planned); the organisation is told."""
+    text = _require_text(text, N_("ответ"))
+    _require_working(item)
+    actor = Actor.staff(staff.id)
+    if item.status in (S.assigned, S.returned, S.reopened):
+        transition(ctx.session, item, S.in_work, actor, ctx.now)
+    if item.first_reaction_at is None:
+        item.first_reaction_at = ctx.now
+    transition(ctx.session, item, S.answered, actor, ctx.now)
+    item.answered_at = ctx.now
+    record_event(ctx.session, item, "answer_on_behalf", actor, ctx.now, field="organisation",
+                 new=item.organisation_id)
+    message = await _message(ctx, item, "answer", text, (), staff=staff)
+    await _cancel_reminders(ctx, item)
+    await deliver(ctx, item, message, actor)
+    await tell_staff(ctx, await item_officials(ctx.session, item), item, lambda _: (
+        _("МЦУ ответил заявителю по № {number} за вашу организацию ({name}). Текст ответа — в карточке.").format(
+            number=item.number, name=html.escape(staff.name)), None), priority=OutboxPriority.reminder)
+    return message
+
+
+async def close_by_staff(ctx: LifecycleContext, item: Item, staff: Staff, resolution: str,
+                         comment: str | None = None) -> None:
+    """The centre closes a delivered or reopened item with a resolution; like the survey's own close,
+    an item that was reopened is asked about once more later (`surveys.plan_repeat`)."""
+    from core import surveys
+
+    _require(resolution in {r.value for r in STAFF_RESOLUTIONS},
+             N_("Выберите итог: решено, не решено или отложено."))
+    await close(ctx, item, Actor.staff(staff.id), Resolution(resolution), (comment or "").strip() or None)
+    await surveys.plan_repeat(ctx, item)
+
+
+async def merge_duplicate(ctx: LifecycleContext, duplicate: Item, main: Item, staff: Staff,
+                          note: str | None = None) -> None:
+    """The same matter came twice: the duplicate is linked to the main item (as a repeat) and closed
+    with a note; both histories say so; the duplicate's citizen learns the number to follow."""
+    session = ctx.session
+    note = (note or "").strip() or None
+    _require(duplicate.id != main.id, N_("Обращение нельзя объединить с самим собой."))
+    if Status(duplicate.status) in FINAL or duplicate.status == S.received:
+        raise _not_now(duplicate)
+    _require(main.status not in (S.received, S.withdrawn, S.rejected) and main.resolution != DUPLICATE,
+             N_("№ {number} не может быть основным: оно не зарегистрировано, отозвано, отклонено или само "
+                "закрыто как дубликат."), number=main.number)
+    actor = Actor.staff(staff.id)
+    old_main = None if duplicate.repeat_of_id is None else await session.scalar(
+        select(Item.number).where(Item.id == duplicate.repeat_of_id))
+    duplicate.repeat_of_id = main.id
+    record_event(session, duplicate, "merged", actor, ctx.now, field="repeat_of", old=old_main, new=main.number,
+                 comment=note)
+    transition(session, duplicate, S.closed, actor, ctx.now, comment=note)
+    duplicate.resolution = DUPLICATE
+    duplicate.closed_at = ctx.now
+    duplicate.extension_requested_at = None
+    record_event(session, duplicate, "resolution", actor, ctx.now, field="resolution", new=DUPLICATE, comment=note)
+    record_event(session, main, "merged_duplicate", actor, ctx.now, field="duplicate", new=duplicate.number,
+                 comment=note)
+    await _cancel_reminders(ctx, duplicate)
+    await tell_citizen(ctx, duplicate, lambda _: (
+        _("Ваше обращение № {number} объединено с обращением № {main} о том же. Ответ будет дан по № {main}.")
+        .format(number=duplicate.number, main=main.number), None))
+    if duplicate.organisation_id is not None:
+        await tell_staff(ctx, await item_officials(session, duplicate), duplicate, lambda _: (
+            _("№ {number} закрыто как дубликат № {main}; работу по нему можно прекратить.").format(
+                number=duplicate.number, main=main.number), None), priority=OutboxPriority.reminder)
 
 
 async def history(session: AsyncSession, item_id: int) -> list[ItemEvent]:

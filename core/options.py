@@ -89,6 +89,37 @@ def _hhmm(value: Any) -> str:
     return f"{hours:02d}:{minutes:02d}"
 
 
+# ISO weekdays (1 is Monday) by the names staff may type.
+WEEKDAYS = {
+    "monday": 1, "mon": 1, "понедельник": 1, "пн": 1,
+    "tuesday": 2, "tue": 2, "вторник": 2, "вт": 2,
+    "wednesday": 3, "wed": 3, "среда": 3, "ср": 3,
+    "thursday": 4, "thu": 4, "четверг": 4, "чт": 4,
+    "friday": 5, "fri": 5, "пятница": 5, "пт": 5,
+    "saturday": 6, "sat": 6, "суббота": 6, "сб": 6,
+    "sunday": 7, "sun": 7, "воскресенье": 7, "вс": 7,
+}
+
+
+def _weekday(value: Any) -> int:
+    text = str(value).strip().lower()
+    if text in WEEKDAYS:
+        return WEEKDAYS[text]
+    if text.isdigit() and 1 <= int(text) <= 7:
+        return int(text)
+    raise OptionError("ожидается день недели: 1–7 (1 — понедельник) или его название, например monday")
+
+
+def _month_day(value: Any) -> int:
+    try:
+        day = int(value)
+    except (TypeError, ValueError):
+        raise OptionError("ожидается число месяца от 1 до 28") from None
+    if not 1 <= day <= 28:  # a day every month has
+        raise OptionError("ожидается число месяца от 1 до 28")
+    return day
+
+
 @dataclass(frozen=True, slots=True)
 class Options:
     # Answers go to the centre's review before the citizen sees them.
@@ -107,6 +138,12 @@ class Options:
     move_to_working_day: bool = True
     # The deadline clock stops while the item waits for the citizen's reply.
     pause_while_waiting: bool = True
+    # The weekly report (the last 7 days) to the head and the curator: ISO weekday, district time.
+    weekly_digest_day: int = 1
+    weekly_digest_time: str = "09:00"
+    # The monthly report (the previous calendar month) to the curator.
+    monthly_digest_day: int = 1
+    monthly_digest_time: str = "09:00"
 
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
@@ -121,6 +158,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "digest_time": _hhmm,
     "move_to_working_day": _bool,
     "pause_while_waiting": _bool,
+    "weekly_digest_day": _weekday,
+    "weekly_digest_time": _hhmm,
+    "monthly_digest_day": _month_day,
+    "monthly_digest_time": _hhmm,
 }
 assert set(PARSERS) == {f.name for f in fields(Options)}
 

@@ -44,11 +44,14 @@ class Scope:
     organisation_id: int | None = None
     channel: str | None = None
     label: str = ""  # e.g. «Дороги», «Новодугино», «ПОС»; empty for the whole centre
+    # Several channels at once: an officer of both ПОС and ИМ (core.reports.scope_for). `channel`,
+    # when set, is the narrower choice within them.
+    channels: tuple[str, ...] = ()
 
     @property
     def whole(self) -> bool:
         return self.topic_id is None and self.settlement_id is None and self.organisation_id is None \
-            and self.channel is None
+            and self.channel is None and not self.channels
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,7 @@ class Rating:
     reopened_share: float | None
     score: float | None  # 0..100; None below the minimum number of items
     rank: int | None  # 1 is best; None when not ranked
+    overdue: int = 0  # its items due within the period and still unanswered at the report's moment
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,3 +191,4 @@ class Report:
     problems: list[Problem]
     overdue: list[OverdueItem]  # every overdue item in scope, worst first
     items: list[ItemRow] = field(default_factory=list)  # filled only when a spreadsheet is asked for
+    min_rated: int = 5  # items an organisation needs in the period to be ranked

@@ -108,7 +108,9 @@ def _key_matches(column: InstrumentedAttribute[int | None], value: int | None) -
     return or_(column.is_(None), column == value)
 
 
-async def suggest_route(session: AsyncSession, item: Item) -> RouteSuggestion:
+async def matching_rules(session: AsyncSession, *, topic_id: int | None, theme_id: int | None,
+                         settlement_id: int | None) -> list[RoutingRule]:
+    """The active rules of active organisations that fit these keys, best first (`rank`)."""
     rules = list(
         await session.scalars(
             select(RoutingRule)
@@ -116,19 +118,55 @@ async def suggest_route(session: AsyncSession, item: Item) -> RouteSuggestion:
             .where(
                 RoutingRule.is_active.is_(True),
                 Organisation.is_active.is_(True),
-                _key_matches(RoutingRule.topic_id, item.topic_id),
-                _key_matches(RoutingRule.theme_id, item.theme_id),
-                _key_matches(RoutingRule.settlement_id, item.settlement_id),
+                _key_matches(RoutingRule.topic_id, topic_id),
+                _key_matches(RoutingRule.theme_id, theme_id),
+                _key_matches(RoutingRule.settlement_id, settlement_id),
             )
         )
     )
+    rules.sort(key=rank)
+    return rules
+
+
+async def suggest_route(session: AsyncSession, item: Item) -> RouteSuggestion:
+    return await suggest_route_for(session, topic_id=item.topic_id, theme_id=item.theme_id,
+                                   settlement_id=item.settlement_id)
+
+
+async def suggest_route_for(session: AsyncSession, *, topic_id: int | None, theme_id: int | None,
+                            settlement_id: int | None) -> RouteSuggestion:
+    """The route of an item with these keys; the admin's «проверить маршрут» asks it directly."""
+    rules = await matching_rules(session, topic_id=topic_id, theme_id=theme_id, settlement_id=settlement_id)
     if not rules:
         return NO_ROUTE
-    rules.sort(key=rank)
     best = rules[0]
     top = {r.organisation_id for r in rules
            if (specificity(r), r.priority) == (specificity(best), best.priority)}
     return RouteSuggestion(tuple(dict.fromkeys(r.organisation_id for r in rules)), len(top) == 1, best.id)
+
+
+@dataclass(frozen=True)
+class RouteCheck:
+    """«Проверить маршрут»: the suggestion for these keys, and every rule that fits, best first."""
+
+    topic_id: int | None
+    suggestion: RouteSuggestion
+    rules: list[RoutingRule]
+
+
+async def check_route(session: AsyncSession, *, topic_id: int | None, theme_id: int | None,
+                      settlement_id: int | None) -> RouteCheck:
+    """As an item with these keys would be routed. An item with a theme always has the theme's topic,
+    so a theme alone brings its topic; a theme of another topic is refused."""
+    if theme_id is not None:
+        theme = await session.get(Theme, theme_id)
+        _require(theme is not None, N_("Нет темы № {id}."), id=theme_id)
+        assert theme is not None
+        _require(topic_id is None or topic_id == theme.topic_id,
+                 N_("Тема «{theme}» относится к другому направлению."), theme=theme.name)
+        topic_id = theme.topic_id
+    keys = {"topic_id": topic_id, "theme_id": theme_id, "settlement_id": settlement_id}
+    return RouteCheck(topic_id, await suggest_route_for(session, **keys), await matching_rules(session, **keys))
 
 
 # --- who gets told -----------------------------------------------------------------------------------
@@ -381,6 +419,35 @@ async def add_official(session: AsyncSession, *, organisation_id: int, name: str
     elif old != new:
         before, after = _diff(old, new)
         _audit(session, "official.update", "staff", staff.id, staff_id=staff_id, now=now, old=before, new=after)
+    return staff
+
+
+async def list_officials(session: AsyncSession, organisation_id: int | None = None) -> list[Staff]:
+    """Active officials (role recipient), by organisation then name; of one organisation when given."""
+    query = (select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
+             .where(Staff.is_active.is_(True), StaffRole.role == Role.recipient.value)
+             .order_by(Staff.organisation_id, Staff.name))
+    if organisation_id is not None:
+        await get_organisation(session, organisation_id)
+        query = query.where(Staff.organisation_id == organisation_id)
+    return list(await session.scalars(query))
+
+
+async def remove_official(session: AsyncSession, official_id: int, *, organisation_id: int,
+                          staff_id: int | None, now: datetime) -> Staff:
+    """Take the person out of the organisation: no organisation and no recipient role any more, so its
+    items stop reaching them. Other roles (a curator who also answered as an official) are kept."""
+    staff = await session.get(Staff, official_id)
+    _require(staff is not None and staff.organisation_id == organisation_id,
+             N_("Сотрудник № {id} не числится в этой организации."), id=official_id)
+    assert staff is not None
+    old = _official_snapshot(staff)
+    staff.organisation_id = None
+    for role in [r for r in staff.roles if r.role == Role.recipient.value]:
+        staff.roles.remove(role)
+    await session.flush()
+    before, after = _diff(old, _official_snapshot(staff))
+    _audit(session, "official.remove", "staff", staff.id, staff_id=staff_id, now=now, old=before, new=after)
     return staff
 
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     smtp_from: str = "mcu@localhost"
     # Where staff open the admin; links in e-mails point here. Empty: http://ADMIN_HOST:ADMIN_PORT.
     admin_url: str = ""
+    # Encrypts the admin's session cookie (any long random string; the key is derived from it). Empty:
+    # a key is generated once and kept in DATA_DIR/admin_secret.key.
+    admin_secret: SecretStr | None = None
     timezone: str = "Europe/Moscow"
 
     data_dir: Path = DEFAULT_DATA_DIR
@@ -53,7 +56,8 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(2, ge=1)
     throttle_interval: float = Field(1.5, gt=0)
 
-    @field_validator("bot_token", "webhook_secret", "redis_url", "webhook_url", "smtp_url", mode="before")
+    @field_validator("bot_token", "webhook_secret", "redis_url", "webhook_url", "smtp_url", "admin_secret",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -63,6 +67,13 @@ class Settings(BaseSettings):
     def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("expected the form 123456:ABC-DEF… issued by @BotFather")
+        return value
+
+    @field_validator("admin_secret")
+    @classmethod
+    def _admin_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("too short: use at least 32 random characters (e.g. openssl rand -hex 32)")
         return value
 
     @field_validator("database_url")

@@ -6,8 +6,14 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
 from db.sqlite_inline import inline_creator
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 def is_sqlite(url: str) -> bool:
@@ -24,14 +30,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, inline: bool = True, **kwargs: Any) -> AsyncEngine:
+    """`inline=False` (SQLite only): connections run in aiosqlite's worker thread, so a long
+    statement (a report over a year of items) leaves the event loop free; see core.reports."""
     # Statement parameters carry citizens' texts and names: keep them out of error messages and logs.
     kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs.setdefault("async_creator", inline_creator(database))
+            if inline:
+                kwargs.setdefault("async_creator", inline_creator(database))
         # One connection: SQLite has one writer at a time, and a second connection waiting on
         # its lock sleeps in SQLite's busy handler (up to 100 ms a try). Queueing on the pool
         # is fair and costs nothing; every transaction here is short (nothing waits on the

@@ -20,8 +20,10 @@ from core.calendar import (
     Duration,
     Unit,
     WorkingCalendar,
+    duration_words,
     load_calendar,
     parse_duration,
+    plural,  # noqa: F401 — moved to core; tests and older callers import it from here
 )
 from core.settings import Settings
 
@@ -102,14 +104,6 @@ def fmt_moment(moment: datetime, *, with_time: bool) -> str:
     return f"{moment:%d.%m.%Y}" + (f" {moment:%H:%M}" if with_time else "") + f", {WEEKDAYS[moment.weekday()]}"
 
 
-def plural(n: int, one: str, few: str, many: str) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return few
-    return many
-
-
 def format_year(calendar: WorkingCalendar, year: int) -> str:
     lines = [f"Производственный календарь на {year} год ({calendar.tz.key})", ""]
     days_off = calendar.days_off(year)
@@ -142,13 +136,7 @@ def format_deadline(calendar: WorkingCalendar, start: Start, duration: Duration)
     local_start = start.moment.astimezone(tz)
     result = calendar.add(start.moment, duration).astimezone(tz)
     begin = fmt_moment(local_start, with_time=start.has_time)
-    n = duration.amount
-    units = {
-        Unit.calendar_days: plural(n, "календарный день", "календарных дня", "календарных дней"),
-        Unit.working_days: plural(n, "рабочий день", "рабочих дня", "рабочих дней"),
-        Unit.working_hours: plural(n, "рабочий час", "рабочих часа", "рабочих часов"),
-    }
-    lines = [f"Начало: {begin} ({tz.key}); срок: {n} {units[duration.unit]}"]
+    lines = [f"Начало: {begin} ({tz.key}); срок: {duration_words(duration)}"]
     if duration.unit is Unit.working_hours:
         lines.append(f"Срок истекает: {fmt_moment(result, with_time=True)}")
     elif duration.unit is Unit.working_days:
@@ -179,7 +167,9 @@ async def run_calendar(settings: Settings, when: str, duration: str | None, *,
             raise CalendarInputError(f"a date needs a duration after it, e.g. {when.strip()} +10wd")
         parsed = _parse_duration(duration)
 
-    from mcu.runtime import open_database  # slow to import (aiogram): only once the input is good
+    from mcu.database import (
+        open_database,  # slow to import (aiogram): only once the input is good
+    )
 
     async with open_database(settings) as db, db.sessionmaker() as session:
         calendar = await load_calendar(session, tz, office_start=office_start, office_end=office_end,

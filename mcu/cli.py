@@ -9,6 +9,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from core.settings import ConfigError, Settings, load_settings
@@ -55,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
                           "pos_officer, im_officer, gospublic_officer, admin")
     add.add_argument("--name", help="ФИО")
     add.add_argument("--email", help="e-mail")
+    add.add_argument("--login", help="логин для входа в админку (по умолчанию id<Telegram id>)")
+    add.add_argument("--password", action="store_true",
+                     help="задать пароль для админки: спросит его (или прочтёт одну строку из stdin)")
+    password = staff_sub.add_parser(
+        "password", help="задать сотруднику новый пароль для админки",
+        description="Спрашивает пароль дважды (или читает одну строку из stdin). Все открытые сеансы "
+                    "сотрудника в админке завершаются, блокировка входа снимается.",
+    )
+    password.add_argument("--login", required=True, help="логин сотрудника")
+    invite = staff_sub.add_parser(
+        "invite", help="прислать сотруднику в Telegram одноразовую ссылку для входа в админку",
+        description="Ставит в очередь бота сообщение со ссылкой (MCU_ADMIN_URL/invite/…): по ней сотрудник "
+                    "задаёт пароль и входит. Ссылка действует 48 часов и только один раз.",
+    )
+    invite.add_argument("--telegram-id", type=int, required=True, help="числовой id пользователя Telegram")
 
     sub.add_parser("status", help="состояние: очереди исходящих сообщений Telegram и писем")
 
@@ -96,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_directory_parsers(sub)
 
+    from mcu.report_cli import add_parser as add_report_parser
+
+    add_report_parser(sub)
+
     sb = sub.add_parser("sandbox", help="только песочница Telegram Bot API (локально, без интернета)")
     sb.add_argument("--host", help="адрес (по умолчанию MCU_SANDBOX_HOST)")
     sb.add_argument("--port", type=int, help="порт (по умолчанию MCU_SANDBOX_PORT)")
@@ -103,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def _db_upgrade(settings: Settings) -> None:
-    from mcu.runtime import open_database
+    from mcu.database import open_database
 
     async with open_database(settings):
         pass
@@ -112,7 +132,7 @@ async def _db_upgrade(settings: Settings) -> None:
 
 async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
     from core.staff import add_staff, parse_roles
-    from mcu.runtime import open_database
+    from core.staff_auth import AuthError, ensure_login, set_login, set_password
 
     try:
         roles = parse_roles(args.role)
@@ -120,19 +140,88 @@ async def _staff_add(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     if args.telegram_id <= 0:
         raise CliError("--telegram-id must be a positive Telegram user id")
+    password = _read_password() if args.password else None  # asked before the (slow) start of the rest
+
+    from mcu.database import open_database
+
     async with open_database(settings) as db, db.sessionmaker() as session, session.begin():
         staff, created = await add_staff(
             session, telegram_id=args.telegram_id, roles=roles, name=args.name, email=args.email
         )
+        try:
+            if args.login:
+                await set_login(session, staff, args.login)
+            login = await ensure_login(session, staff)
+            if password is not None:
+                await set_password(session, staff, password, now=datetime.now(UTC), by_staff_id=None)
+        except AuthError as exc:
+            raise CliError(str(exc)) from None
         verb = "добавлен" if created else "обновлён"
         print(f"Сотрудник {verb}: {staff.name} (telegram id {staff.telegram_id}), роли: "
               f"{', '.join(sorted(staff.role_set))}")
+        if password is not None:
+            print(f"Вход в админку: {settings.admin_base_url}/login, логин: {login}")
+        else:
+            print(f"Логин для админки: {login}. Пароль: mcu staff password --login {login} "
+                  f"или ссылка в Telegram: mcu staff invite --telegram-id {staff.telegram_id}")
+
+
+def _read_password() -> str:
+    """From the terminal (asked twice, not echoed), or one line of stdin when a script pipes it in."""
+    import getpass
+
+    from core.staff_auth import AuthError, check_password_policy
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Пароль: ")
+        if getpass.getpass("Ещё раз: ") != password:
+            raise CliError("пароли не совпадают")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        check_password_policy(password)
+    except AuthError as exc:
+        raise CliError(str(exc)) from None
+    return password
+
+
+async def _staff_password(settings: Settings, args: argparse.Namespace) -> None:
+    from core.staff_auth import find_by_login, set_password
+
+    password = _read_password()
+
+    from mcu.database import open_database
+
+    async with open_database(settings) as db, db.sessionmaker() as session, session.begin():
+        staff = await find_by_login(session, args.login)
+        if staff is None:
+            raise CliError(f"нет сотрудника с логином {args.login!r}")
+        await set_password(session, staff, password, now=datetime.now(UTC), by_staff_id=None)
+        print(f"Пароль задан: {staff.name} (логин {staff.login}); прежние сеансы в админке завершены.")
+
+
+async def _staff_invite(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
+    from core.staff import StaffError, send_invite
+    from db.models import Staff
+    from mcu.database import open_database
+
+    async with open_database(settings) as db, db.sessionmaker() as session, session.begin():
+        staff = await session.scalar(select(Staff).where(Staff.telegram_id == args.telegram_id))
+        if staff is None or not staff.is_active:
+            raise CliError(f"нет действующего сотрудника с telegram id {args.telegram_id}")
+        try:
+            link = await send_invite(session, staff, None, now=datetime.now(UTC), base_url=settings.admin_base_url)
+        except StaffError as exc:
+            raise CliError(str(exc)) from None
+    print(f"Бот пришлёт {staff.name} ссылку для входа (логин {staff.login}), она действует 48 часов:\n{link}")
 
 
 async def _status(settings: Settings) -> None:
     from core.mail import parse_smtp_url
     from core.outbox import outbox_counts
-    from mcu.runtime import open_database
+    from mcu.database import open_database
 
     async with open_database(settings) as db, db.sessionmaker() as session:
         telegram = await outbox_counts(session, "telegram")
@@ -225,6 +314,15 @@ async def _directory(settings: Settings, args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
 
 
+async def _report(settings: Settings, args: argparse.Namespace) -> None:
+    from mcu.report_cli import ReportCliError, run_report
+
+    try:
+        await run_report(settings, args)
+    except ReportCliError as exc:
+        raise CliError(str(exc)) from None
+
+
 async def _import(settings: Settings, args: argparse.Namespace) -> None:
     from mcu.import_cli import ImportInputError, run_import
 
@@ -250,7 +348,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
     elif args.command == "db":
         await _db_upgrade(settings)
     elif args.command == "staff":
-        await _staff_add(settings, args)
+        staff_commands = {"add": _staff_add, "password": _staff_password, "invite": _staff_invite}
+        await staff_commands[args.staff_command](settings, args)
     elif args.command == "status":
         await _status(settings)
     elif args.command == "mail":
@@ -263,6 +362,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await _import(settings, args)
     elif args.command in ("org", "official", "route", "demo"):
         await _directory(settings, args)
+    elif args.command == "report":
+        await _report(settings, args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,7 @@ so the centre can be set up before anyone opens the web admin.
     mcu official add --org 1 --name "Иванов И. И." --telegram-id 123456789
     mcu route add --org 1 --topic housing [--settlement Высокое] [--priority 5]
     mcu route list | mcu route off 3 | mcu route history 3 | mcu route themes --topic housing
-    mcu demo
+    mcu demo [--items 300] [--days 60]
 
 Bad input raises DirectoryInputError (`mcu.cli` turns it into one line and exit code 2). What a
 command did is printed only after its transaction is committed.
@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the heavy imports wait until the input is parsed
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from core.demo import DemoItems, DemoResult
+    from core.directories import DirectoryNames
     from core.settings import Settings
-    from db.models import AuditEntry, RoutingRule
+    from db.models import AuditEntry
 
 COMMANDS = frozenset({"org", "official", "route", "demo"})
 # core/seed.py TOPICS; tests/routing check that this stays the same list.
@@ -97,8 +99,18 @@ def add_parsers(sub: Any) -> None:
     themes = route_sub.add_parser("themes", help="темы (второй уровень) и их номера для --theme")
     themes.add_argument("--topic", metavar="CODE", help=f"только этого направления: {TOPIC_CODES}")
 
-    sub.add_parser("demo", help="заполнить справочник демо-организациями и правилами (повторный запуск ничего "
-                                "не портит)")
+    demo = sub.add_parser(
+        "demo", help="демо-округ: справочник организаций и правил и история обращений (повторный запуск ничего "
+                     "не портит)",
+        description="Добавляет демо-организации и правила, а затем (--items больше 0) демо-исполнителей и "
+                    "обращения вымышленных жителей за последние --days дней: каждое проходит через те же службы, "
+                    "что и настоящее (регистрация, распределение, ответ, проверка, опрос), поэтому история, "
+                    "сроки и отчёты согласованы. Никому ничего не отправляется. Обращения добавляются один раз; "
+                    "чтобы начать с чистого листа, удалите базу (data/mcu.db) и запустите снова.")
+    demo.add_argument("--items", type=int, default=300, metavar="N",
+                      help="сколько демо-обращений создать (по умолчанию 300; 0 — только справочник)")
+    demo.add_argument("--days", type=int, default=60, metavar="D",
+                      help="за сколько последних дней (по умолчанию 60)")
 
 
 # --- output helpers -------------------------------------------------------------------------------------
@@ -118,58 +130,12 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join([line(list(headers)), *(line(r) for r in cells)])
 
 
-class Names:
-    """Ids to the names staff read: topics, themes, settlements, organisations."""
+def names_ru(session: AsyncSession) -> DirectoryNames:
+    """Ids to names, in Russian: the admin's pages use the same `core.directories.DirectoryNames`."""
+    from core.directories import DirectoryNames
+    from core.i18n import gettext_for
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.cache: dict[tuple[str, int], str] = {}
-
-    async def _get(self, model: Any, id_: int | None, label: Callable[[Any], str]) -> str:
-        if id_ is None:
-            return NONE
-        key = (model.__name__, id_)
-        if key not in self.cache:
-            row = await self.session.get(model, id_)
-            self.cache[key] = label(row) if row is not None else f"№ {id_} (удалено)"
-        return self.cache[key]
-
-    async def topic(self, id_: int | None) -> str:
-        from db.models import Topic
-
-        return await self._get(Topic, id_, lambda t: t.name_ru)
-
-    async def theme(self, id_: int | None) -> str:
-        from db.models import Theme
-
-        return await self._get(Theme, id_, lambda t: f"{t.group_name} / {t.name} (№ {t.id})")
-
-    async def settlement(self, id_: int | None) -> str:
-        from db.models import Settlement
-
-        return await self._get(Settlement, id_, lambda s: s.name)
-
-    async def org(self, id_: int | None) -> str:
-        from db.models import Organisation
-
-        return await self._get(Organisation, id_, lambda o: o.name)
-
-    async def staff(self, id_: int | None) -> str:
-        from db.models import Staff
-
-        if id_ is None:
-            return "командная строка"
-        return await self._get(Staff, id_, lambda s: s.name)
-
-    async def rule_keys(self, rule: RoutingRule) -> str:
-        keys = [await self.topic(rule.topic_id) if rule.topic_id else None,
-                await self.theme(rule.theme_id) if rule.theme_id else None,
-                await self.settlement(rule.settlement_id) if rule.settlement_id else None]
-        shown = [k for k in keys if k]
-        return " · ".join(shown) if shown else "всё остальное (правило по умолчанию)"
-
-    async def rule(self, rule: RoutingRule) -> str:
-        return f"{await self.rule_keys(rule)} → {await self.org(rule.organisation_id)} (приоритет {rule.priority})"
+    return DirectoryNames(session, gettext_for("ru"))
 
 
 def local(moment: datetime, settings: Settings) -> str:
@@ -254,7 +220,7 @@ async def official_add(session: AsyncSession, args: argparse.Namespace, now: dat
         .order_by(AuditEntry.id.desc()).limit(1)
     )
     verb = {"official.create": "добавлен", "official.update": "обновлён"}.get(action or "", "уже был записан так же")
-    org = await Names(session).org(staff.organisation_id)
+    org = await names_ru(session).org(staff.organisation_id)
     lines = [f"Исполнитель {verb}: {staff.name} — {org}"
              + (f", telegram id {staff.telegram_id}" if staff.telegram_id else "")
              + (f", e-mail {staff.email}" if staff.email else "")]
@@ -266,21 +232,12 @@ async def official_add(session: AsyncSession, args: argparse.Namespace, now: dat
 
 
 async def official_list(session: AsyncSession, args: argparse.Namespace, now: datetime, settings: Settings) -> str:
-    from sqlalchemy import select
+    from core.routing import list_officials
 
-    from core.routing import get_organisation
-    from db.models import Role, Staff, StaffRole
-
-    query = (select(Staff).join(StaffRole, StaffRole.staff_id == Staff.id)
-             .where(Staff.is_active.is_(True), StaffRole.role == Role.recipient.value)
-             .order_by(Staff.organisation_id, Staff.name))
-    if args.org is not None:
-        await get_organisation(session, args.org)
-        query = query.where(Staff.organisation_id == args.org)
-    people = list(await session.scalars(query))
+    people = await list_officials(session, args.org)
     if not people:
         return "Исполнителей пока нет. Добавьте: mcu official add --org ID --name ... --telegram-id ..."
-    names = Names(session)
+    names = names_ru(session)
     rows = [(s.id, s.name, await names.org(s.organisation_id) if s.organisation_id else NONE, s.telegram_id,
              s.email, s.position) for s in people]
     return table(("№", "ФИО", "Организация", "Telegram id", "E-mail", "Должность"), rows)
@@ -303,7 +260,7 @@ async def route_add(session: AsyncSession, args: argparse.Namespace, now: dateti
     rule = await add_rule(session, organisation_id=args.org, topic_id=topic.id if topic else None,
                           theme_id=args.theme, settlement_id=settlement.id if settlement else None,
                           priority=args.priority, staff_id=None, now=now)
-    names = Names(session)
+    names = names_ru(session)
     lines = [f"Правило № {rule.id} добавлено: {await names.rule(rule)}"]
     if (rule.topic_id, rule.theme_id, rule.settlement_id) == (None, None, None):
         lines.append("Это правило по умолчанию: к нему уйдёт всё, что не подошло под другие правила.")
@@ -320,7 +277,7 @@ async def route_list(session: AsyncSession, args: argparse.Namespace, now: datet
     rules = await list_rules(session, active_only=not args.all)
     if not rules:
         return "Правил пока нет. Добавьте: mcu route add --org ID --topic CODE (или mcu demo — демо-справочник)."
-    names = Names(session)
+    names = names_ru(session)
     rows: list[tuple[object, ...]] = []
     for r in rules:
         catch_all = (r.topic_id, r.theme_id, r.settlement_id) == (None, None, None)
@@ -335,37 +292,13 @@ async def route_off(session: AsyncSession, args: argparse.Namespace, now: dateti
     from core.routing import deactivate_rule
 
     rule = await deactivate_rule(session, args.id, staff_id=None, now=now)
-    return f"Правило № {rule.id} отключено: {await Names(session).rule(rule)}"
+    return f"Правило № {rule.id} отключено: {await names_ru(session).rule(rule)}"
 
 
-RULE_FIELD_LABELS = {"organisation_id": "организация", "topic_id": "направление", "theme_id": "тема",
-                     "settlement_id": "населённый пункт", "priority": "приоритет", "is_active": "действует"}
+async def _history_line(names: DirectoryNames, entry: AuditEntry, settings: Settings) -> str:
+    from core.directories import rule_change_text
 
-
-async def _field(names: Names, field: str, value: Any) -> str:
-    shown: dict[str, Callable[[Any], Awaitable[str]]] = {
-        "organisation_id": names.org, "topic_id": names.topic, "theme_id": names.theme,
-        "settlement_id": names.settlement,
-    }
-    if field in shown:
-        return await shown[field](value)
-    return _shown(value)
-
-
-async def _history_line(names: Names, entry: AuditEntry, settings: Settings) -> str:
-    details = entry.details or {}
-    old, new = details.get("old") or {}, details.get("new") or {}
-    if entry.action == "routing_rule.create":
-        what = "создано: " + "; ".join([
-            f"{RULE_FIELD_LABELS[k]} {await _field(names, k, v)}" for k, v in new.items()
-            if k in RULE_FIELD_LABELS and k != "is_active" and v is not None])
-    elif entry.action == "routing_rule.deactivate":
-        what = "отключено"
-    else:
-        what = "изменено: " + "; ".join(
-            [f"{RULE_FIELD_LABELS.get(k, k)} {await _field(names, k, old.get(k))} → {await _field(names, k, v)}"
-             for k, v in new.items()])
-    return f"{local(entry.at, settings)}  {await names.staff(entry.staff_id)}: {what}"
+    return f"{local(entry.at, settings)}  {await names.staff(entry.staff_id)}: {await rule_change_text(names, entry)}"
 
 
 async def route_history(session: AsyncSession, args: argparse.Namespace, now: datetime, settings: Settings) -> str:
@@ -375,7 +308,7 @@ async def route_history(session: AsyncSession, args: argparse.Namespace, now: da
     entries = await rule_history(session, args.id)
     rule = await session.get(RoutingRule, args.id)
     assert rule is not None
-    names = Names(session)
+    names = names_ru(session)
     state = "действует" if rule.is_active else "отключено"
     lines = [f"Правило № {rule.id}: {await names.rule(rule)}, {state}"]
     lines += [await _history_line(names, e, settings) for e in entries]
@@ -402,17 +335,75 @@ async def route_themes(session: AsyncSession, args: argparse.Namespace, now: dat
 
 
 async def demo(session: AsyncSession, args: argparse.Namespace, now: datetime, settings: Settings) -> str:
+    """The directory alone (`--items 0`)."""
     from core.demo import seed_demo_directory
 
-    result = await seed_demo_directory(session, now)
+    return await _demo_directory_text(session, await seed_demo_directory(session, now), officials=0)
+
+
+async def _demo_directory_text(session: AsyncSession, result: DemoResult, *, officials: int) -> str:
     if not result.changed:
         return "Демо-справочник уже на месте: ничего не добавлено."
-    names = Names(session)
+    names = names_ru(session)
     lines = [f"Добавлено организаций: {len(result.organisations)}, правил: {len(result.rules)}."]
     lines += [f"  организация № {o.id} {o.name}, {o.email}" for o in result.organisations]
     lines += [f"  правило № {r.id}: {await names.rule(r)}" for r in result.rules]
-    lines.append("Исполнителей нет: добавьте настоящих — mcu official add --org ID --name ... --telegram-id ...")
+    if officials:
+        lines.append(f"Демо-исполнителей: {officials} (без Telegram, почта …@novodugino.example); для работы "
+                     "добавьте настоящих — mcu official add --org ID --name ... --telegram-id ...")
+    else:
+        lines.append("Исполнителей нет: добавьте настоящих — mcu official add --org ID --name ... --telegram-id ...")
     return "\n".join(lines)
+
+
+async def run_demo(settings: Settings, args: argparse.Namespace, *, now: datetime | None = None) -> None:
+    """`mcu demo`: the directory, then the items in the same transaction, with progress as they come."""
+    if args.items < 0:
+        raise DirectoryInputError("--items: число не меньше 0")
+    if args.days < 1:
+        raise DirectoryInputError("--days: число не меньше 1")
+    import time
+
+    from core.demo import seed_demo_items
+    from core.routing import RoutingError
+    from mcu.database import open_database
+
+    moment = now or datetime.now(UTC)
+    started = time.monotonic()
+    step = max(1, args.items // 10)
+
+    def progress(done: int, total: int) -> None:
+        if done % step == 0 or done == total:
+            print(f"Демо-обращения: {done} из {total}…", flush=True)
+
+    try:
+        async with open_database(settings) as db, db.sessionmaker() as session, session.begin():
+            if args.items == 0:
+                output = await demo(session, args, moment, settings)
+            else:
+                items = await seed_demo_items(session, settings, now=moment, count=args.items, days=args.days,
+                                              progress=progress)
+                output = _demo_items_line(items, args.days, time.monotonic() - started)
+                if items.directory is not None:
+                    output = await _demo_directory_text(session, items.directory, officials=items.officials) + \
+                        "\n" + output
+    except RoutingError as exc:
+        raise DirectoryInputError(str(exc)) from None
+    print(output)
+
+
+def _demo_items_line(items: DemoItems, days: int, seconds: float) -> str:
+    if items.already is not None:
+        return (f"Демо-обращения уже есть ({items.already}): ничего не добавлено. Чтобы начать с чистого листа, "
+                "удалите базу (data/mcu.db) и запустите mcu demo снова.")
+    closed = sum(n for status, n in items.statuses.items() if status in ("closed", "withdrawn", "rejected"))
+    delivered = items.statuses.get("delivered", 0)
+    working = items.created - closed - delivered
+    line = (f"Демо-обращений: {items.created} за {days} дн.: закрыто {closed}, ответ у жителя {delivered}, "
+            f"в работе {working} (просрочено сейчас {items.overdue}); жителей: {items.citizens}; {seconds:.1f} с.")
+    if items.refused:
+        line += f" Шагов, отклонённых службами: {items.refused} (подробности — в журнале)."
+    return line
 
 
 Handler = Callable[["AsyncSession", argparse.Namespace, datetime, "Settings"], Awaitable[str]]
@@ -421,14 +412,16 @@ HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("official", "add"): official_add, ("official", "list"): official_list,
     ("route", "add"): route_add, ("route", "list"): route_list, ("route", "off"): route_off,
     ("route", "history"): route_history, ("route", "themes"): route_themes,
-    ("demo", None): demo,
 }
 
 
 async def run_directory(settings: Settings, args: argparse.Namespace, *, now: datetime | None = None) -> None:
     from core.routing import RoutingError
-    from mcu.runtime import open_database
+    from mcu.database import open_database
 
+    if args.command == "demo":
+        await run_demo(settings, args, now=now)
+        return
     action = getattr(args, f"{args.command}_command", None)
     handler = HANDLERS[(args.command, action)]
     moment = now or datetime.now(UTC)

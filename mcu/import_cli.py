@@ -30,7 +30,7 @@ async def run_import(settings: Settings, channel: str, path: str, *, dry_run: bo
     from core.clock import system_clock
     from core.imports import format_report, import_file
     from core.lifecycle import lifecycle_context
-    from mcu.runtime import open_database
+    from mcu.database import open_database
 
     file = Path(path)
     if not file.is_file():

@@ -8,50 +8,20 @@ import signal
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from admin.app import create_app as create_admin_app
 from bot.factory import make_bot, make_dispatcher, make_i18n, set_commands
-from core.seed import seed_reference
-from core.settings import ConfigError, Settings
-from db.engine import make_engine, make_sessionmaker
-from db.migrate import upgrade
+from core.settings import Settings
+from mcu.database import open_database
 from scheduler.mail_sender import MailSender
 from scheduler.outbox_sender import OutboxSender
 from scheduler.runner import make_scheduler
 
 log = logging.getLogger("mcu")
 WEBHOOK_PATH = "/telegram/webhook"
-
-
-@dataclass
-class Database:
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-
-
-@contextlib.asynccontextmanager
-async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Database]:
-    url = settings.effective_database_url
-    if migrate:
-        try:
-            await upgrade(url)
-        except (OSError, DBAPIError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ConfigError(f"MCU_DATABASE_URL: cannot open the database: {reason}") from None
-    engine = make_engine(url)
-    sessionmaker = make_sessionmaker(engine)
-    if migrate:
-        async with sessionmaker() as session, session.begin():
-            await seed_reference(session)
-    try:
-        yield Database(engine, sessionmaker)
-    finally:
-        await engine.dispose()
 
 
 def sandbox_url(settings: Settings) -> str:
@@ -62,7 +32,7 @@ async def _sandbox_answers(url: str) -> bool:
     try:
         async with ClientSession(timeout=ClientTimeout(total=2)) as http, http.get(f"{url}/sandbox/bots") as r:
             return r.status == 200
-    except (OSError, asyncio.TimeoutError, ClientError):
+    except (TimeoutError, OSError, ClientError):
         return False
 
 

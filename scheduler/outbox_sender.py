@@ -8,6 +8,10 @@ network errors → retried with growing delays; 403 → final, the citizen marke
 
 E-mail rows go out through `MailSender` (scheduler/mail_sender.py), which `run` starts as a
 task of its own: a slow mail server must never hold up Telegram.
+
+Generated files (a report's charts and spreadsheet, `core.outbox.store_file`) are uploaded from
+disk and deleted once their row is final and that is committed. An album costs one message per
+part in Telegram's limits, so the rate gate is charged for each.
 """
 from __future__ import annotations
 
@@ -28,13 +32,21 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaAudio,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core import outbox
 from core.clock import Clock, system_clock
 from core.reachability import note_blocked_citizen
-from db.models import OutboxMessage
+from db.models import OutboxMessage, OutboxStatus
 from scheduler.ratelimit import Monotonic, RateGate
 
 if TYPE_CHECKING:
@@ -126,7 +138,8 @@ class OutboxSender:
                     continue
                 while (wait := self.gate.global_wait()) > 0:
                     await self.sleep(wait)
-                self.gate.take(row.chat_id)
+                for _part in range(outbox.send_cost(row)):
+                    self.gate.take(row.chat_id)
                 await self.in_flight.acquire()
                 tasks.append(asyncio.create_task(self._send(row, blocked)))
             if tasks:
@@ -141,6 +154,9 @@ class OutboxSender:
                 row.status = "pending"
                 row.next_attempt_at = now + timedelta(seconds=wait)
             await session.commit()
+            for row in rows:  # only now: a pass that dies before the commit sends them again
+                if row.status in (OutboxStatus.sent, OutboxStatus.failed):
+                    outbox.remove_files(row)
             self.gate.forget_idle()
             return len(rows)
 
@@ -175,13 +191,44 @@ class OutboxSender:
         if row.method == "sendMessage":
             await self.bot.send_message(chat_id, payload.pop("text"), reply_markup=keyboard, **payload)
         elif row.method == "sendPhoto":
-            await self.bot.send_photo(chat_id, payload.pop("photo"), reply_markup=keyboard, **payload)
+            await self.bot.send_photo(chat_id, _file(payload.pop("photo")), reply_markup=keyboard, **payload)
         elif row.method == "sendDocument":
-            await self.bot.send_document(chat_id, payload.pop("document"), reply_markup=keyboard, **payload)
+            await self.bot.send_document(chat_id, _file(payload.pop("document")), reply_markup=keyboard, **payload)
         elif row.method in ("sendVoice", "sendVideo", "sendAudio"):
             # A citizen's voice note or video goes to the official as it came (core.lifecycle's files).
             field = row.method.removeprefix("send").lower()
             send = {"voice": self.bot.send_voice, "video": self.bot.send_video, "audio": self.bot.send_audio}[field]
-            await send(chat_id, payload.pop(field), reply_markup=keyboard, **payload)
+            await send(chat_id, _file(payload.pop(field)), reply_markup=keyboard, **payload)
+        elif row.method == "sendMediaGroup":
+            await self.bot.send_media_group(chat_id, [_album_part(part) for part in payload.pop("media")], **payload)
         else:
             raise ValueError(f"unknown outbox method {row.method!r}")
+
+
+ALBUM_PARTS: dict[str, type[InputMediaPhoto | InputMediaDocument | InputMediaVideo | InputMediaAudio]] = {
+    "photo": InputMediaPhoto, "document": InputMediaDocument, "video": InputMediaVideo, "audio": InputMediaAudio}
+
+
+def _file(value: object) -> str | InputFile:
+    """A Telegram file id as it is; a stored file (core.outbox.store_file) uploaded from disk.
+    A missing file is a ValueError: the row fails for good, as nothing will bring it back."""
+    if isinstance(value, str):
+        return value
+    path = outbox.stored_path(value)
+    if path is None:
+        raise ValueError("outbox file outside the outbox folder")
+    if not path.is_file():
+        raise ValueError(f"outbox file is gone: {path.name}")
+    filename = value.get("filename") if isinstance(value, dict) else None
+    return FSInputFile(path, filename=str(filename or path.name))
+
+
+def _album_part(part: dict[str, object]) -> InputMediaPhoto | InputMediaDocument | InputMediaVideo | InputMediaAudio:
+    kind = str(part.get("type", "photo"))
+    if kind not in ALBUM_PARTS:
+        raise ValueError(f"unknown album part {kind!r}")
+    media = part["media"] if "media" in part else _file(part)
+    extra = {k: part[k] for k in ("caption", "parse_mode") if k in part}
+    if "caption" in extra and "parse_mode" not in extra:
+        extra["parse_mode"] = "HTML"
+    return ALBUM_PARTS[kind](media=media, **extra)

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core import digest, reminders
+from core import digest, reminders, report_digest
 from core.clock import Clock, system_clock
 from core.deadlines import DeadlineContextCache
 from core.lifecycle import lifecycle_context
 from core.options import load_options
+from core.reports import report_sessionmaker
 from core.settings import Settings
 from db.models import ProcessedUpdate
 
@@ -37,6 +38,7 @@ class TickStats:
     cancelled: int = 0
     lost: int = 0
     failed: int = 0
+    reports: int = 0  # weekly and monthly report digests sent (core/report_digest.py)
 
 
 class ReminderTicker:
@@ -45,6 +47,9 @@ class ReminderTicker:
     Rows are taken in batches, each batch its own short transaction, so the bot's updates (one
     SQLite connection per process) slip in between and a crash loses at most a batch's claim —
     which the next tick takes over after `core.reminders.STALE_CLAIM`.
+
+    Then the weekly and monthly reports (core/report_digest.py): their rows are claimed apart,
+    as they are built outside any transaction, off the event loop.
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
@@ -63,6 +68,7 @@ class ReminderTicker:
             options = await load_options(session)
             context = await self.deadline_cache.get(session)
             await digest.ensure_planned(session, now, context.calendar, options)
+            await report_digest.ensure_planned(session, now, options, self.settings.tz)
             await reminders.release_stale(session, now)
             ids = await reminders.claim_due(session, now, self.batch)
         audience = reminders.Audience(options)
@@ -82,6 +88,8 @@ class ReminderTicker:
                 break
             async with self.sessionmaker() as session, session.begin():
                 ids = await reminders.claim_due(session, now, self.batch)
+        stats.reports = await report_digest.run_due(self.sessionmaker, self.settings.tz, self.settings.data_dir, now,
+                                                    report_sessionmaker(self.sessionmaker))
         return stats
 
     async def _process(self, ids: list[int], now: datetime, audience: reminders.Audience,

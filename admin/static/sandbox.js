@@ -5,6 +5,9 @@
   if (!root) return;
   const t = (key) => root.dataset["t" + key.charAt(0).toUpperCase() + key.slice(1)] || key;
   const api = (path) => "/sandbox/api/" + path;
+  // The admin refuses a POST without the CSRF token of this page (base.html puts it in a <meta>).
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
   const listEl = document.getElementById("user-list");
   const messagesEl = document.getElementById("messages");
   const headEl = document.getElementById("chat-head");
@@ -12,7 +15,7 @@
   let lastRender = "";     // skip redraws when nothing changed
 
   async function call(method, path, body) {
-    const options = { method, headers: {} };
+    const options = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);

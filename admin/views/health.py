@@ -1,11 +1,10 @@
-"""/healthz for monitors and the front page with the service status (no personal data)."""
+"""/healthz for monitors (no personal data)."""
 from __future__ import annotations
 
-import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import text
 
-from admin.keys import SANDBOX_URL, SESSIONMAKER, SETTINGS
+from admin.keys import SANDBOX_URL, SESSIONMAKER
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -17,12 +16,5 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "database": "ok", "sandbox": bool(request.app[SANDBOX_URL])})
 
 
-@aiohttp_jinja2.template("index.html")
-async def index(request: web.Request) -> dict[str, object]:
-    settings = request.app[SETTINGS]
-    return {"timezone": settings.timezone}
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/", index)

@@ -10,10 +10,12 @@ from bot.handlers import (
     drafts,
     fallback,
     reply,
+    report,
     review,
     staff,
     staff_import,
     staff_new,
+    staff_web,
     survey,
     work,
 )
@@ -26,7 +28,7 @@ def get_routers() -> list[Router]:
     # Item drafts (answers, questions, reasons) right after the staff commands: they are entered only
     # by a card button, and their text must not reach the intake dialogue.
     # The survey first: its text steps are entered only by the citizen's own tap.
-    return [survey.make_router(), dialogue.make_priority_router(), common.make_router(), staff.make_router(),
-            drafts.make_router(), work.make_router(), review.make_router(), reply.make_router(),
+    return [survey.make_router(), dialogue.make_priority_router(), common.make_router(), staff.make_router(), staff_web.make_router(),
+            report.make_router(), drafts.make_router(), work.make_router(), review.make_router(), reply.make_router(),
             staff_new.make_router(), staff_import.make_router(), citizen.make_router(),
             dialogue.make_router(), fallback.make_router()]

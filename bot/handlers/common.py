@@ -39,7 +39,8 @@ def help_text(roles: frozenset[Role]) -> str:
     ]
     if roles:  # any staff role: recipients work their queue too
         lines += ["", _("<b>Для сотрудников</b>"), _("/queue — что ждёт вашего решения"),
-                  _("/item НОМЕР — карточка обращения, например /item 42")]
+                  _("/item НОМЕР — карточка обращения, например /item 42"),
+                  _("/web — одноразовая ссылка для входа в веб-админку")]
     if roles & REPORT_ROLES:
         lines.append(_("/report — сводка по сообщениям"))
     return "\n".join(lines)

@@ -1,5 +1,5 @@
-"""Staff commands: /report, /queue, /item; and the buttons that open a card or its files. Each is
-checked by role on every call."""
+"""Staff commands: /queue, /item; and the buttons that open a card or its files. Each is checked by
+role on every call. (/report is bot/handlers/report.py.)"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,9 +24,7 @@ from core.deadlines import DeadlineContextCache
 from core.lifecycle import find_by_number, may
 from core.queues import Queue, staff_queues
 from core.settings import Settings
-from core.staff import REPORT_ROLES
-from core.summary import intake_summary
-from db.models import Citizen, Role, Staff
+from db.models import Citizen, Staff
 
 # Files a card press sends at most; the rest are in the admin's card.
 FILES_SHOWN = 10
@@ -35,24 +33,6 @@ FILES_SHOWN = 10
 def staff_only() -> str:
     return _("Эта команда доступна только сотрудникам МЦУ. Чтобы сообщить о проблеме, просто "
              "напишите её сюда.")
-
-
-async def report(message: Message, roles: frozenset[Role], session: AsyncSession, settings: Settings,
-                 now: object) -> None:
-    if not roles & REPORT_ROLES:
-        await message.answer(staff_only())
-        return
-    s = await intake_summary(session, now, settings.tz)  # type: ignore[arg-type]
-    await message.answer(
-        _(
-            "<b>Сводка МЦУ</b>\n"
-            "Поступило сегодня: {today}\n"
-            "За 7 дней: {week}\n"
-            "Открыто сейчас: {open}\n"
-            "Из них просрочено: {overdue}\n"
-            "Всего зарегистрировано: {total}"
-        ).format(today=s.today, week=s.week, open=s.open, overdue=s.overdue, total=s.total)
-    )
 
 
 def _queue_title(kind: str) -> str:
@@ -165,7 +145,6 @@ async def files_pressed(query: CallbackQuery, callback_data: ItemCb, session: As
 
 def make_router() -> Router:
     router = Router(name="staff")
-    router.message.register(report, Command("report"))
     router.message.register(queue, Command("queue"))
     router.message.register(item_command, Command("item"))
     router.callback_query.register(card_pressed, ItemCb.filter(F.action == "card"))

@@ -59,9 +59,9 @@ def test_table_aligns_columns_and_numbers_to_the_right():
 
 
 def test_setting_up_routing_from_the_command_line(tmp_path):
-    demo = ok(tmp_path, "demo")
+    demo = ok(tmp_path, "demo", "--items", "0")  # the directory alone (demo items: tests/core/test_demo_items.py)
     assert "Добавлено организаций: 9, правил: 14." in demo and "правило № 14: всё остальное" in demo
-    assert ok(tmp_path, "demo").strip() == "Демо-справочник уже на месте: ничего не добавлено."
+    assert ok(tmp_path, "demo", "--items", "0").strip() == "Демо-справочник уже на месте: ничего не добавлено."
 
     added = ok(tmp_path, "org", "add", "--name", "Администрация Высоковского территориального отдела",
                "--short", "Высокое", "--email", "vysokoe@novodugino.example")
