@@ -391,7 +391,7 @@ def attach_files(session: AsyncSession, item: Item, message_id: int | None, file
 async def _message(ctx: LifecycleContext, item: Item, kind: str, text: str, files: Sequence[FileIn], *,
                    staff: Staff | None = None, citizen: Citizen | None = None,
                    reply_to_id: int | None = None) -> ItemMessage:
-    message = ItemMessage(item_id=item.id, kind=kind, text=text,
+    message = ItemMessage(item_id=item.id, kind=kind, text=text, created_at=ctx.now,
                           author_staff_id=staff.id if staff else None,
                           author_citizen_id=citizen.id if citizen else None, reply_to_id=reply_to_id)
     ctx.session.add(message)
