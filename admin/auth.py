@@ -286,7 +286,7 @@ async def context_processor(request: web.Request) -> dict[str, Any]:
 
 
 def _centre_name(request: web.Request) -> str:
-    return _gettext(request)("Муниципальный центр управления")
+    return _gettext(request)(N_("Муниципальный центр управления"))
 
 
 ERROR_PAGES = {403: "403.html", 404: "404.html", 405: "404.html"}

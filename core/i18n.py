@@ -32,3 +32,25 @@ def _gettext(language: str) -> Callable[[str], str]:
 
 def language_of(gettext: Callable[[str], str]) -> str:
     return next((lang for lang in LANGUAGES if _gettext(lang) is gettext), DEFAULT_LANGUAGE)
+
+
+class LocalizedError(ValueError):
+    """A refusal explained in words: the message is a catalog msgid with `{values}`; `str()` is
+    Russian, `localized(_)` the reader's language. Subclasses translate values that are
+    themselves catalog texts by overriding `localized_values`."""
+
+    def __init__(self, message: str, **values: object) -> None:
+        self.message = message
+        self.values = values
+        super().__init__(self.localized(gettext_for(DEFAULT_LANGUAGE)))
+
+    def localized_values(self, _: Callable[[str], str]) -> dict[str, object]:
+        return dict(self.values)
+
+    def localized(self, _: Callable[[str], str]) -> str:
+        return _(self.message).format(**self.localized_values(_))
+
+
+def N_(message: str) -> str:
+    """Marks a text for the catalogs; it is translated where it is shown."""
+    return message

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import SYSTEM, Actor
-from core.i18n import gettext_for, language_of
+from core.i18n import LocalizedError, gettext_for, language_of
 from db.models import (
     Attachment,
     Citizen,
@@ -85,21 +85,16 @@ FINAL = frozenset({S.closed, S.withdrawn, S.rejected})
 WORKING = frozenset({S.assigned, S.in_work, S.interim_answer, S.returned, S.reopened})
 
 
-class TransitionError(Exception):
-    """An illegal change, with the reason in words: `str()` in Russian, `localized(_)` otherwise."""
+class TransitionError(LocalizedError):
+    """An illegal change, with the reason in words."""
 
-    def __init__(self, message: str, **values: Any) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(self.localized(gettext_for("ru")))
-
-    def localized(self, _: Gettext) -> str:
+    def localized_values(self, _: Gettext) -> dict[str, Any]:
         from core.cards import status_label
 
         values = dict(self.values)
         if "status" in values:
-            values["status"] = status_label(values["status"], _)
-        return _(self.message).format(**values)
+            values["status"] = status_label(str(values["status"]), _)
+        return values
 
 
 def record_event(

@@ -34,7 +34,7 @@ from sqlalchemy.pool import NullPool
 from core import problems as problems_module
 from core import ratings as ratings_module
 from core.calendar import WorkingCalendar, load_calendar
-from core.i18n import gettext_for, language_of
+from core.i18n import LocalizedError, gettext_for, language_of
 from core.registration import channel_label
 from core.report_model import (
     Count,
@@ -94,16 +94,8 @@ def N_(message: str) -> str:
 # --- input errors ------------------------------------------------------------------------------------
 
 
-class ReportInputError(ValueError):
-    """Input a person typed that makes no period: `str()` in Russian, `localized(_)` otherwise."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(self.localized(gettext_for("ru")))
-
-    def localized(self, _: Gettext) -> str:
-        return _(self.message).format(**self.values)
+class ReportInputError(LocalizedError):
+    """Input a person typed that makes no period."""
 
 
 # --- periods -----------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from core.i18n import gettext_for
+from core.i18n import LocalizedError
 from core.settlements import fold
 from core.staff import add_staff
 from db.models import (
@@ -57,20 +57,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _SETTLEMENT_PREFIX = re.compile(r"^(?:с|д|п|пос|пгт|село|деревня|посёлок|поселок)\.?\s+", re.IGNORECASE)
 
 
-class RoutingError(ValueError):
-    """A directory change that cannot be made, with the reason: `str()` in Russian, `localized(_)`
-    in another language (the message is a catalog msgid)."""
+class RoutingError(LocalizedError):
+    """A directory change that cannot be made, with the reason."""
 
-    def __init__(self, message: str, **values: Any) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(self.localized(gettext_for("ru")))
-
-    def localized(self, _: Gettext) -> str:
+    def localized_values(self, _: Gettext) -> dict[str, Any]:
         values = dict(self.values)
         if "what" in values:  # the name of a field: a catalog text too
-            values["what"] = _(values["what"])
-        return _(self.message).format(**values)
+            values["what"] = _(str(values["what"]))
+        return values
 
 
 def _require(condition: bool, message: str, **values: Any) -> None:

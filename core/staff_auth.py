@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import record
-from core.i18n import gettext_for
+from core.i18n import LocalizedError
 from db.models import Staff, StaffInvite, StaffSession
 
 Gettext = Callable[[str], str]
@@ -45,17 +44,8 @@ def N_(message: str) -> str:
     return message
 
 
-class AuthError(ValueError):
-    """A password, login or invite that cannot be used: `str()` in Russian, `localized(_)` in the
-    reader's language (the message is a catalog msgid)."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        self.message = message
-        self.values = values
-        super().__init__(self.localized(gettext_for("ru")))
-
-    def localized(self, _: Gettext) -> str:
-        return _(self.message).format(**self.values)
+class AuthError(LocalizedError):
+    """A password, login or invite that cannot be used."""
 
 
 def token_hash(token: str) -> str:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.i18n import LocalizedError
 from core.lifecycle import N_
 
 CSV_ENCODINGS = ("utf-8-sig", "cp1251")
@@ -26,16 +27,8 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
 
 
-class TableError(ValueError):
-    """The file cannot be read as a table: a Russian msgid and its values, like TransitionError."""
-
-    def __init__(self, message: str, **values: Any) -> None:
-        super().__init__(message.format(**values))
-        self.message = message
-        self.values = values
-
-    def localized(self, _: Callable[[str], str]) -> str:
-        return _(self.message).format(**self.values)
+class TableError(LocalizedError):
+    """The file cannot be read as a table."""
 
 
 Row = tuple[int, list[Any]]  # (row number as shown, cell values)

@@ -75,7 +75,7 @@ def _visible_or_403(request: web.Request, item: Item | None) -> Item:
     if not can_see(staff, item):
         # Ids only in the log: enough to look into it, nothing of the citizen.
         log.info("refused item id=%s to staff id=%s", item.id, staff.id)
-        raise forbidden(page_gettext(request)("Это обращение не в вашем ведении."))
+        raise forbidden(page_gettext(request)(N_("Это обращение не в вашем ведении.")))
     return item
 
 

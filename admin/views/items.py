@@ -23,6 +23,7 @@ from admin.keys import CLOCK, SESSIONMAKER, SETTINGS
 from admin.views.dir_common import render
 from core import item_list as il
 from core.cards import kind_label, status_label
+from core.i18n import N_
 from db.models import Channel, ItemKind, Status
 
 CSV_NAME = "items.csv"
@@ -35,7 +36,7 @@ CHUNK = 64 * 1024
 def _filter(request: web.Request) -> tuple[il.ItemFilter, list[str]]:
     f, errors = il.parse_filter(request.query, page_gettext(request))
     if not il.may_filter_by(current_staff(request), f.org):
-        raise forbidden(page_gettext(request)("Обращения другой организации вам недоступны."))
+        raise forbidden(page_gettext(request)(N_("Обращения другой организации вам недоступны.")))
     return f, errors
 
 

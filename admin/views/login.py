@@ -14,6 +14,7 @@ from admin.i18n import page_gettext
 from admin.keys import CLOCK, SESSIONMAKER, SETTINGS, THROTTLE
 from core.staff_auth import (
     LOCK_AFTER,
+    N_,
     AuthError,
     LoginOutcome,
     check_login,
@@ -106,7 +107,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
         async with request.app[SESSIONMAKER]() as session, session.begin():
             await revoke_session(session, token, now=request.app[CLOCK](), ip=client_ip(request))
     cookie.invalidate()
-    flash(request, page_gettext(request)("Вы вышли из админки."))
+    flash(request, page_gettext(request)(N_("Вы вышли из админки.")))
     raise web.HTTPFound("/login")
 
 
@@ -119,8 +120,8 @@ async def _invite_page(request: web.Request, staff: Staff | None, error: str | N
 
 
 def _dead_link(request: web.Request) -> str:
-    return page_gettext(request)("Ссылка недействительна: она уже использована или устарела. "
-                                 "Попросите новую командой /web в боте.")
+    return page_gettext(request)(N_("Ссылка недействительна: она уже использована или устарела. "
+                                 "Попросите новую командой /web в боте."))
 
 
 async def invite_page(request: web.Request) -> web.StreamResponse:

@@ -105,8 +105,8 @@ def _scope(asked: Asked, allowed: Scope) -> Scope:
 def _allowed(request: web.Request) -> Scope:
     allowed = scope_for(current_staff(request))
     if allowed is None:  # a recipient with no organisation, say
-        raise forbidden(page_gettext(request)("Отчёты вам недоступны: нет роли или организации, по которой "
-                                              "их можно построить."))
+        raise forbidden(page_gettext(request)(N_("Отчёты вам недоступны: нет роли или организации, по которой "
+                                              "их можно построить.")))
     return allowed
 
 
