@@ -39,3 +39,18 @@ def _fields(text: str) -> list[str]:
     import string
 
     return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+def test_no_text_hides_from_the_catalogs():
+    """`page_gettext(request)("…")` and the like translate at run time but extraction only sees
+    the known keywords (`_`, `N_`, `gettext` …): such a literal must be wrapped in `N_(…)`."""
+    import re
+
+    hidden = re.compile(r"""(?:page_gettext|_gettext|gettext_for)\([^()]*\)\(\s*["']""")
+    found = []
+    for folder in ("admin", "bot", "core", "mcu", "scheduler"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if hidden.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert found == [], f"wrap these texts in N_(…): {found}"
