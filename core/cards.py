@@ -160,7 +160,9 @@ def triage_buttons(d: CardData, _: Gettext) -> list[list[dict[str, str]]]:
     return rows
 
 
-def recipient_buttons(item: Item, _: Gettext) -> list[list[dict[str, str]]]:
+def recipient_buttons(item: Item, _: Gettext, *, extendable: bool = True) -> list[list[dict[str, str]]]:
+    """`extendable`: the item's deadline policy allows an extension at all (59-ФЗ appeals do;
+    сообщения by default do not), so the button is not offered only to be refused."""
     status = Status(item.status)
     if status is Status.assigned:
         return [[item_button(_("Принять в работу"), "accept", item.id), item_button(_("Не наше"), "notours", item.id)]]
@@ -172,7 +174,7 @@ def recipient_buttons(item: Item, _: Gettext) -> list[list[dict[str, str]]]:
     ]
     if status is Status.reopened:
         rows.insert(0, [item_button(_("Принять в работу"), "accept", item.id)])
-    if not item.extended and item.extension_requested_at is None:
+    if extendable and not item.extended and item.extension_requested_at is None:
         rows.append([item_button(_("Продлить срок"), "extend", item.id)])
     return rows
 
@@ -190,14 +192,15 @@ def extension_buttons(item: Item, _: Gettext) -> list[list[dict[str, str]]]:
     return [[item_button(_("Продлить на 30 дней"), "extyes", item.id), item_button(_("Отказать"), "extno", item.id)]]
 
 
-def staff_buttons(d: CardData, actions: frozenset[str], _: Gettext) -> dict[str, Any] | None:
+def staff_buttons(d: CardData, actions: frozenset[str], _: Gettext, *,
+                  extendable: bool = True) -> dict[str, Any] | None:
     """The buttons of the actions the viewer may take now (`actions` from lifecycle.allowed_actions)."""
     rows: list[list[dict[str, str]]] = []
     item = d.item
     if "route" in actions and item.status in TRIAGE_STATUSES:
         rows += triage_buttons(d, _)
     if "accept" in actions:
-        rows += recipient_buttons(item, _)
+        rows += recipient_buttons(item, _, extendable=extendable)
     if "approve" in actions:
         rows += review_buttons(item, _)
     if "extyes" in actions:
@@ -214,4 +217,5 @@ async def staff_card(ctx: Any, item: Item, staff: Any) -> tuple[str, dict[str, A
     _ = gettext_for(language)
     d = await card_data(ctx.session, item, language)
     text = card_text(d, ctx.now, ctx.tz, _, with_applicant=True)
-    return text, staff_buttons(d, allowed_actions(staff, item), _)
+    extendable = ctx.deadlines.book.durations_of(item).extension is not None
+    return text, staff_buttons(d, allowed_actions(staff, item), _, extendable=extendable)

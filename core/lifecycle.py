@@ -228,6 +228,11 @@ def may(staff: Staff | None, item: Item, action: str) -> bool:
     return action in allowed_actions(staff, item)
 
 
+def extendable(ctx: LifecycleContext, item: Item) -> bool:
+    """Whether the item's deadline policy allows an extension at all."""
+    return ctx.deadlines.book.durations_of(item).extension is not None
+
+
 # --- who gets told ---------------------------------------------------------------------------------
 
 
@@ -542,7 +547,7 @@ async def assign(ctx: LifecycleContext, item: Item, organisation_id: int, actor:
     from core.cards import recipient_buttons
 
     build = _card_build(ctx, cards, lambda _: _("<b>Вам направлено</b>") if not redirect else
-                        _("<b>Вам перенаправлено</b>"), lambda d, _: recipient_buttons(d.item, _))
+                        _("<b>Вам перенаправлено</b>"), lambda d, _: recipient_buttons(d.item, _, extendable=extendable(ctx, d.item)))
     files = await _attachments(ctx, item)
     told = await tell_staff(ctx, officials, item, build, priority=OutboxPriority.alert, files=files)
     if not told and org.email:
@@ -753,7 +758,7 @@ async def return_for_rework(ctx: LifecycleContext, item: Item, staff: Staff, com
     cards = await _cards(ctx, item)
     build = _card_build(ctx, cards, lambda _: _("<b>Ответ возвращён на доработку</b>") + "\n"
                         + _("Замечание МЦУ: {comment}").format(comment=html.escape(comment)),
-                        lambda d, _: recipient_buttons(d.item, _))
+                        lambda d, _: recipient_buttons(d.item, _, extendable=extendable(ctx, d.item)))
     await tell_staff(ctx, await item_officials(ctx.session, item), item, build, priority=OutboxPriority.alert)
     await _plan_reminders(ctx, item)
 
@@ -888,7 +893,7 @@ async def reopen(ctx: LifecycleContext, item: Item, actor: Actor, reason: str) -
     await recompute_on_redirect(ctx.session, item, ctx.now, ctx.deadlines.calendar, ctx.deadlines.book, actor)
     cards = await _cards(ctx, item)
     build = _card_build(ctx, cards, lambda _: _("<b>Обращение возобновлено</b>: {reason}").format(
-        reason=html.escape(reason)), lambda d, _: recipient_buttons(d.item, _))
+        reason=html.escape(reason)), lambda d, _: recipient_buttons(d.item, _, extendable=extendable(ctx, d.item)))
     await tell_staff(ctx, await item_officials(ctx.session, item), item, build, priority=OutboxPriority.alert)
     centre = [p for p in await triage_officers(ctx.session, item) if p.id != actor.staff_id]
     if by_centre:

@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.i18n import N_, LocalizedError
 from db.models import AuditEntry, SettingValue
 
 REVIEW_MODES = ("always", "never", "topics")
 REMINDER_STEPS = ("half", "day_before", "due_morning", "overdue_daily")
 
 
-class OptionError(ValueError):
+class OptionError(LocalizedError):
     """A value staff typed that the option cannot take, explained in words."""
 
 
@@ -29,12 +30,12 @@ def _chat(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise OptionError("ожидается числовой id чата Telegram, например -1001234567890") from None
+        raise OptionError(N_("ожидается числовой id чата Telegram, например -1001234567890")) from None
 
 
 def _review_mode(value: Any) -> str:
     if value not in REVIEW_MODES:
-        raise OptionError("ожидается always, never или topics")
+        raise OptionError(N_("ожидается always, never или topics"))
     return str(value)
 
 
@@ -54,9 +55,9 @@ def _minutes(value: Any) -> int:
     try:
         minutes = int(value)
     except (TypeError, ValueError):
-        raise OptionError("ожидается целое число минут") from None
+        raise OptionError(N_("ожидается целое число минут")) from None
     if not 0 <= minutes <= 7 * 24 * 60:
-        raise OptionError("от 0 до 10080 минут (неделя)")
+        raise OptionError(N_("от 0 до 10080 минут (неделя)"))
     return minutes
 
 
@@ -64,9 +65,9 @@ def _days(value: Any) -> int:
     try:
         days = int(value)
     except (TypeError, ValueError):
-        raise OptionError("ожидается целое число дней") from None
+        raise OptionError(N_("ожидается целое число дней")) from None
     if not 0 <= days <= 365:
-        raise OptionError("от 0 до 365 дней (0 — не спрашивать)")
+        raise OptionError(N_("от 0 до 365 дней (0 — не спрашивать)"))
     return days
 
 
@@ -74,7 +75,8 @@ def _steps(value: Any) -> list[str]:
     steps = _codes(value)
     unknown = [s for s in steps if s not in REMINDER_STEPS]
     if unknown:
-        raise OptionError("неизвестные шаги: " + ", ".join(unknown) + "; допустимы: " + ", ".join(REMINDER_STEPS))
+        raise OptionError(N_("неизвестные шаги: {unknown}; допустимы: {known}"), unknown=", ".join(unknown),
+                          known=", ".join(REMINDER_STEPS))
     return steps
 
 
@@ -83,9 +85,9 @@ def _hhmm(value: Any) -> str:
     try:
         hours, minutes = (int(p) for p in text.split(":"))
     except ValueError:
-        raise OptionError("ожидается время ЧЧ:ММ, например 09:00") from None
+        raise OptionError(N_("ожидается время ЧЧ:ММ, например 09:00")) from None
     if not (0 <= hours < 24 and 0 <= minutes < 60):
-        raise OptionError("ожидается время ЧЧ:ММ, например 09:00")
+        raise OptionError(N_("ожидается время ЧЧ:ММ, например 09:00"))
     return f"{hours:02d}:{minutes:02d}"
 
 
@@ -107,16 +109,16 @@ def _weekday(value: Any) -> int:
         return WEEKDAYS[text]
     if text.isdigit() and 1 <= int(text) <= 7:
         return int(text)
-    raise OptionError("ожидается день недели: 1–7 (1 — понедельник) или его название, например monday")
+    raise OptionError(N_("ожидается день недели: 1–7 (1 — понедельник) или его название, например monday"))
 
 
 def _month_day(value: Any) -> int:
     try:
         day = int(value)
     except (TypeError, ValueError):
-        raise OptionError("ожидается число месяца от 1 до 28") from None
+        raise OptionError(N_("ожидается число месяца от 1 до 28")) from None
     if not 1 <= day <= 28:  # a day every month has
-        raise OptionError("ожидается число месяца от 1 до 28")
+        raise OptionError(N_("ожидается число месяца от 1 до 28"))
     return day
 
 
@@ -183,7 +185,7 @@ async def set_option(
 ) -> Any:
     """Validate and store one option; returns the parsed value. Raises OptionError."""
     if name not in PARSERS:
-        raise OptionError(f"нет такой настройки: {name}")
+        raise OptionError(N_("нет такой настройки: {name}"), name=name)
     parsed = PARSERS[name](value)
     stored = list(parsed) if isinstance(parsed, tuple) else parsed
     row = await session.get(SettingValue, name)

@@ -166,7 +166,7 @@ async def save(request: web.Request) -> web.StreamResponse:
                 try:
                     parsed = parse(raw)
                 except OptionError as exc:
-                    errors.append(f"{_(field_of(name).label)}: {exc}")
+                    errors.append(f"{_(field_of(name).label)}: {exc.localized(_)}")
                     continue
                 if parsed != getattr(current, name):
                     await set_option(session, name, raw, staff_id=staff_id, now=now_of(request))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import LangCb
 from bot.keyboards import consent_keyboard, language_keyboard
 from core.citizens import set_language
-from core.staff import REPORT_ROLES
+from core.staff import REPORT_OWN_ORGANISATION_ROLES, REPORT_ROLES
 from db.models import Citizen, Role, Staff
 
 
@@ -41,7 +41,7 @@ def help_text(roles: frozenset[Role]) -> str:
         lines += ["", _("<b>Для сотрудников</b>"), _("/queue — что ждёт вашего решения"),
                   _("/item НОМЕР — карточка обращения, например /item 42"),
                   _("/web — одноразовая ссылка для входа в веб-админку")]
-    if roles & REPORT_ROLES:
+    if roles & (REPORT_ROLES | REPORT_OWN_ORGANISATION_ROLES):  # a recipient: its organisation's figures
         lines.append(_("/report — сводка по сообщениям"))
     return "\n".join(lines)
 

@@ -75,7 +75,8 @@ async def test_triage_route_accept_and_the_buttons_that_follow(harness, settings
     told = await expect(h, CITIZEN, 0, "передано исполнителю: Отдел ЖКХ")
     assert "Срок ответа" in told["text"]
     work = await tap(h, RECIPIENT, card, "Принять в работу", "принято в работу")
-    assert {"Ответить", "Вопрос заявителю", "Промежуточный ответ", "Не наше", "Продлить срок"} <= set(buttons(work))
+    assert {"Ответить", "Вопрос заявителю", "Промежуточный ответ", "Не наше"} <= set(buttons(work))
+    assert "Продлить срок" not in buttons(work)  # a сообщение has no extension in its deadline policy
     item = await load(h, item_id)
     assert item.status == Status.in_work and item.assignee_id == office.staff[RECIPIENT]
     await expect(h, CITIZEN, 0, "принято в работу")
@@ -280,9 +281,10 @@ async def test_not_ours_goes_back_to_triage_and_shows_in_the_queue(harness, sett
 
 async def test_extension_is_requested_and_granted_once(harness, settings, office):
     h = harness
-    _message_id, message_work = await in_work(h, settings)
-    refused = await alert_after(h, RECIPIENT, lambda: h.sb.press(
-        RECIPIENT, message_work["message_id"], button(message_work, "Продлить срок")))
+    message_id, message_work = await in_work(h, settings)
+    assert "Продлить срок" not in buttons(message_work)
+    refused = await alert_after(h, RECIPIENT, lambda: h.sb.press(  # a forged press
+        RECIPIENT, message_work["message_id"], f"it:extend:{message_id}", forge=True))
     assert "не предусмотрено" in refused  # a сообщение has no extension; a 59-ФЗ appeal has one
     item_id, work = await in_work(h, settings, appeal=True)
     before = (await load(h, item_id)).due_answer_at
@@ -320,7 +322,7 @@ async def test_queue_and_item_for_each_role(harness, settings, office):
     await say(h, RECIPIENT, "/item", "Напишите номер")
     await say(h, RECIPIENT, "/item <b>", "не найдено")
     help_text = await say(h, RECIPIENT, "/help", "Для сотрудников")
-    assert "/queue" in help_text["text"] and "/report" not in help_text["text"]
+    assert "/queue" in help_text["text"] and "/report" in help_text["text"]  # its organisation's figures
 
 
 async def test_blocked_citizen_is_noted_on_the_item_and_the_centre_told(harness, settings, office):
