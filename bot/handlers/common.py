@@ -15,7 +15,6 @@ from core.staff import REPORT_OWN_ORGANISATION_ROLES, REPORT_ROLES
 from db.models import Citizen, Role, Staff
 
 
-
 def consent_text() -> str:
     return _(
         "Чтобы принять ваше сообщение, нам нужно ваше согласие на обработку персональных данных "

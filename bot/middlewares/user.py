@@ -8,8 +8,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.citizens import TelegramProfile, get_or_create_citizen
-from core.staff import find_staff_by_telegram
+from core.citizens import TelegramProfile, find_writer, get_or_create_citizen
+from db.models import Staff
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -22,7 +22,8 @@ class UserMiddleware(BaseMiddleware):
         data["staff"] = None
         data["roles"] = frozenset()
         if user is not None and not user.is_bot:
-            staff = await find_staff_by_telegram(session, user.id)
+            citizen, staff_id = await find_writer(session, user.id)
+            staff = None if staff_id is None else await session.get(Staff, staff_id)
             if staff is not None:
                 data["staff"] = staff
                 data["roles"] = staff.role_set
@@ -35,5 +36,6 @@ class UserMiddleware(BaseMiddleware):
                     username=user.username,
                     language_code=user.language_code,
                 ),
+                known=citizen,
             )
         return await handler(event, data)
