@@ -165,7 +165,7 @@ def _aware(dt: datetime) -> datetime:
     return dt
 
 
-def _check_amount(n: int | float) -> None:
+def _check_amount(n: float) -> None:
     if n < 0:
         raise ValueError(f"a deadline cannot be negative: {n}")
 
@@ -294,7 +294,7 @@ class WorkingCalendar:
                 return local.astimezone(UTC)
         return self._at(self.next_working_day(day), self.office_start).astimezone(UTC)
 
-    def add_working_hours(self, dt: datetime, n: int | float) -> datetime:
+    def add_working_hours(self, dt: datetime, n: float) -> datetime:
         """`n` hours of office time of working days after `dt`; see the module docstring."""
         _check_amount(n)
         remaining = timedelta(hours=n)

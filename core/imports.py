@@ -23,6 +23,7 @@ from sqlalchemy import select
 from core.i18n import gettext_for
 from core.lifecycle import N_, LifecycleContext, after_registration, tell_import
 from core.registration import EXTERNAL_ID_MAX, channel_label, register_staff_item
+from core.settlements import name_key, settlement_key
 from core.tables import Candidate, TableError, candidates, is_empty
 from db.models import Channel, Item, ItemKind, Settlement, Theme, Topic
 
@@ -57,24 +58,11 @@ _DATE_FORMATS = ("%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H
                  "%Y-%m-%d %H:%M", "%Y-%m-%d")
 _TRUE = frozenset({"true", "да", "1", "yes", "истина", "y", "д"})
 _FALSE = frozenset({"false", "нет", "0", "no", "ложь", "n", "н", ""})
-# «с. Новодугино», «деревня Ивино» and «Новодугино» are the same place.
-_SETTLEMENT_TYPE = re.compile(
-    r"^(?:г|город|с|село|д|дер|деревня|п|пос|поселок|пгт|рп|х|хутор|ст|станция|сл|слобода|ж д ст)\s+"
-)
 
 
 def header_key(text: Any) -> str:
     value = str(text or "").lower().replace("ё", "е").replace("№", "номер")
     return re.sub(r"[\W_]+", "", value)
-
-
-def name_key(text: Any) -> str:
-    """Case-, ё- and punctuation-insensitive form of a directory name."""
-    return " ".join(re.sub(r"[\W_]+", " ", str(text or "").lower().replace("ё", "е")).split())
-
-
-def settlement_key(text: Any) -> str:
-    return _SETTLEMENT_TYPE.sub("", name_key(text))
 
 
 _SYNONYMS = {header_key(name): name_field for name_field, names in FIELDS.items() for name in names}

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.actors import Actor
 from core.deadlines import DeadlineContext, load_deadline_context, set_deadlines
 from core.lifecycle import attach_files, record_event, transition
+from core.mail import is_email_address
 from core.numbering import next_item_number
 from db.models import (
     OPEN_STATUSES,
@@ -241,7 +242,6 @@ async def latest_draft(session: AsyncSession, citizen_id: int, now: datetime,
 
 # --- what the dialogue checks ------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;.]{2,}$")
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:[-'’.][^\W\d_]*)*\.?$")
 
 
@@ -283,7 +283,7 @@ def check_reply_address(text: str) -> ReplyAddress:
     if len(value) > 500:
         raise BadInput("long")
     if "@" in value:
-        if not _EMAIL.match(value):
+        if not is_email_address(value, public=True):
             raise BadInput("email")
         return ReplyAddress("email", value)
     words = re.findall(r"[^\s,]+", value)

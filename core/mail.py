@@ -75,10 +75,19 @@ def parse_smtp_url(url: str) -> SmtpTarget:
     return SmtpTarget(security, parts.hostname, port or default_port, username, password)
 
 
-def is_email_address(text: str) -> bool:
-    """A plausible single address `local@domain`: no spaces, brackets, commas or line breaks."""
+_PUBLIC_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.{_LABEL[:-1]}{{2,}}")
+
+
+def is_email_address(text: str, *, public: bool = False) -> bool:
+    """A plausible single address `local@domain`: no spaces, brackets, commas or line breaks.
+
+    `public`: an address people type (a citizen's, an organisation's) must also have a domain
+    with a zone of two letters or more (`root@localhost` is fine for the server, not for them).
+    """
     text = text.strip()
-    return len(text) <= 320 and _ADDRESS_RE.fullmatch(text) is not None
+    if len(text) > 320 or _ADDRESS_RE.fullmatch(text) is None:
+        return False
+    return not public or _PUBLIC_DOMAIN.fullmatch(text.rpartition("@")[2]) is not None
 
 
 def bare_address(from_header: str) -> str:

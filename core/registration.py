@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.actors import SYSTEM, Actor
 from core.deadlines import DeadlineContext, set_deadlines
 from core.lifecycle import N_, record_event, transition
+from core.mail import is_email_address
 from core.numbering import next_item_number
 from db.models import Channel, Citizen, Item, ItemKind, Role, Status, Theme
 
@@ -52,12 +53,11 @@ class InputError(ValueError):
         self.message = message
 
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _NAME_PART = re.compile(r"^[^\W\d_]+(?:[-'’.][^\W\d_]*)*\.?$")
 
 
 def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
+    return is_email_address(text, public=True)
 
 
 def check_full_name(text: str) -> str:

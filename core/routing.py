@@ -9,7 +9,6 @@ the history staff read when they ask who sent «дороги» to whom, and sinc
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.i18n import LocalizedError
-from core.settlements import fold
+from core.mail import is_email_address
+from core.settlements import fold, settlement_key
 from core.staff import add_staff
 from db.models import (
     AuditEntry,
@@ -53,8 +53,6 @@ ORGANISATION_KINDS = {
 # Who sorts a new item of each channel; every other channel (bot, phone, e-mail, visit, ЦУР) → curator.
 CHANNEL_OFFICER = {"pos": Role.pos_officer, "im": Role.im_officer}
 PRIORITY_RANGE = (-1000, 1000)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_SETTLEMENT_PREFIX = re.compile(r"^(?:с|д|п|пос|пгт|село|деревня|посёлок|поселок)\.?\s+", re.IGNORECASE)
 
 
 class RoutingError(LocalizedError):
@@ -220,7 +218,7 @@ def _email(value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    _require(len(text) <= 320 and _EMAIL.match(text) is not None,
+    _require(is_email_address(text, public=True),
              N_("Это не похоже на адрес e-mail: {value}."), value=text)
     return text
 
@@ -287,8 +285,8 @@ async def find_topic(session: AsyncSession, code: str) -> Topic:
 async def find_settlement(session: AsyncSession, name: str) -> Settlement:
     """By name, forgiving case, ё and a leading «с.», «д.», «пос.»."""
     settlements = list(await session.scalars(select(Settlement).order_by(Settlement.name)))
-    wanted = normalise(_SETTLEMENT_PREFIX.sub("", name.strip()))
-    found = next((s for s in settlements if normalise(s.name) == wanted), None)
+    wanted = settlement_key(name)
+    found = next((s for s in settlements if settlement_key(s.name) == wanted), None)
     _require(found is not None, N_("Нет населённого пункта «{value}» в справочнике; есть: {known}."),
              value=name, known=", ".join(s.name for s in settlements) or "—")
     assert found is not None

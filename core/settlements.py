@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,25 @@ from db.models import Settlement
 NEAREST_LIMIT_KM = 10.0
 
 
+# «с. Новодугино», «деревня Ивино» and «Новодугино» are the same place.
+_SETTLEMENT_TYPE = re.compile(
+    r"^(?:г|город|с|село|д|дер|деревня|п|пос|поселок|пгт|рп|х|хутор|ст|станция|сл|слобода|ж д ст)\s+"
+)
+
+
 def fold(text: str) -> str:
     """Case and «ё» do not matter to a person typing a village's name."""
     return " ".join(text.lower().replace("ё", "е").split())
+
+
+def name_key(text: object) -> str:
+    """Case-, ё- and punctuation-insensitive form of a directory name."""
+    return " ".join(re.sub(r"[\W_]+", " ", str(text or "").lower().replace("ё", "е")).split())
+
+
+def settlement_key(text: object) -> str:
+    """A settlement's name without its kind («с.», «деревня», «пгт» …), for matching typed names."""
+    return _SETTLEMENT_TYPE.sub("", name_key(text))
 
 
 async def active_settlements(session: AsyncSession) -> list[Settlement]:

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import NewCb
 from core.cards import due_phrase, excerpt, kind_label
 from core.deadlines import DeadlineContextCache
-from core.imports import name_key, settlement_key
 from core.lifecycle import after_registration, lifecycle_context
 from core.registration import (
     NUMBERED_CHANNELS,
@@ -42,6 +41,7 @@ from core.registration import (
     register_staff_item,
 )
 from core.settings import Settings
+from core.settlements import name_key, settlement_key
 from db.models import ItemKind, Role, Settlement, Staff, Topic
 
 SETTLEMENT_BUTTONS = 20  # more than this: the official types part of the name
