@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.actors import SYSTEM, Actor
 from core.i18n import LocalizedError, gettext_for, language_of
+from core.staff import CHANNEL_OFFICER
 from db.models import (
     Attachment,
     Citizen,
@@ -204,7 +205,6 @@ EXTENSION_ACTIONS = frozenset({"extyes", "extno"})
 # the answer on an organisation's behalf, closing, reopening, merging duplicates.
 CENTRE_ACTIONS = frozenset({"deadline", "prolong", "behalf", "close", "reopen", "merge"})
 CENTRE_ROLES = frozenset({Role.curator, Role.head, Role.admin})
-CHANNEL_OFFICER = {"pos": Role.pos_officer, "im": Role.im_officer}
 
 
 def allowed_actions(staff: Staff | None, item: Item) -> frozenset[str]:

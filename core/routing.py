@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core.i18n import LocalizedError
 from core.mail import is_email_address
 from core.settlements import fold, settlement_key
-from core.staff import add_staff
+from core.staff import CHANNEL_OFFICER, add_staff
 from db.models import (
     AuditEntry,
     Item,
@@ -51,7 +51,6 @@ ORGANISATION_KINDS = {
     "external": N_("сторонняя организация"),
 }
 # Who sorts a new item of each channel; every other channel (bot, phone, e-mail, visit, ЦУР) → curator.
-CHANNEL_OFFICER = {"pos": Role.pos_officer, "im": Role.im_officer}
 PRIORITY_RANGE = (-1000, 1000)
 
 

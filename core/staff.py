@@ -29,8 +29,10 @@ Gettext = Callable[[str], str]
 # `core.reports.scope_for` applies these rules; keep them here, in one place.
 # The centre's people see any scope they choose.
 REPORT_ANY_SCOPE_ROLES = frozenset({Role.curator, Role.head, Role.analyst, Role.admin})
-# A channel's officer sees that channel only (and rates recipients on it).
-REPORT_CHANNEL_ROLES = {Role.pos_officer: "pos", Role.im_officer: "im"}
+# The officer of each channel of the centre: triages its items, sees that channel only in the
+# admin and the reports (and rates recipients on it).
+CHANNEL_OFFICER = {"pos": Role.pos_officer, "im": Role.im_officer}
+REPORT_CHANNEL_ROLES = {role: channel for channel, role in CHANNEL_OFFICER.items()}
 # Who may ask for the centre's figures; a recipient is not among them, it gets its own
 # organisation's figures only (REPORT_OWN_ORGANISATION_ROLES).
 REPORT_ROLES = REPORT_ANY_SCOPE_ROLES | frozenset(REPORT_CHANNEL_ROLES)
