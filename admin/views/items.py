@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import tempfile
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -107,23 +108,36 @@ def _download_headers(name: str, content_type: str) -> dict[str, str]:
     return {"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'}
 
 
-@requires()
-async def export_csv(request: web.Request) -> web.StreamResponse:
+def _export_rows(request: web.Request, *, limit: int | None = None) -> AsyncIterator[list[list[Any]]]:
+    """The filtered list as the viewer may see it, in batches of cell values (both exports).
+    The filter is read (and a forbidden one refused) now, before any byte of the answer."""
     staff = current_staff(request)
-    settings = request.app[SETTINGS]
+    tz = request.app[SETTINGS].tz
     _ = page_gettext(request)
     language = page_language(request)
     now = request.app[CLOCK]()
     f, _errors = _filter(request)
+
+    async def rows() -> AsyncIterator[list[list[Any]]]:
+        async for batch in il.export_batches(request.app[SESSIONMAKER], staff, f, now=now, tz=tz, limit=limit):
+            yield [il.export_values(row, now, tz, _, language) for row in batch]
+
+    return rows()
+
+
+@requires()
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    _ = page_gettext(request)
+    batches = _export_rows(request)
     response = web.StreamResponse(headers=_download_headers(CSV_NAME, "text/csv; charset=utf-8"))
     await response.prepare(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")  # what Excel opens in a Russian locale
     buffer.write("\ufeff")  # and the BOM makes it read UTF-8
     writer.writerow(il.export_header(_))
-    async for batch in il.export_batches(request.app[SESSIONMAKER], staff, f, now=now, tz=settings.tz):
-        for row in batch:
-            writer.writerow([_csv_cell(v) for v in il.export_values(row, now, settings.tz, _, language)])
+    async for batch in batches:
+        for values in batch:
+            writer.writerow([_csv_cell(v) for v in values])
         await response.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()
@@ -149,17 +163,11 @@ def _append(sheet: Any, rows: list[list[Any]]) -> None:
 
 @requires()
 async def export_xlsx(request: web.Request) -> web.StreamResponse:
-    staff = current_staff(request)
-    settings = request.app[SETTINGS]
     _ = page_gettext(request)
-    language = page_language(request)
-    now = request.app[CLOCK]()
-    f, _errors = _filter(request)
+    batches = _export_rows(request, limit=XLSX_LIMIT)
     book, sheet = await asyncio.to_thread(_new_sheet, _("Обращения"), il.export_header(_))
-    async for batch in il.export_batches(request.app[SESSIONMAKER], staff, f, now=now, tz=settings.tz,
-                                         limit=XLSX_LIMIT):
-        values = [il.export_values(row, now, settings.tz, _, language) for row in batch]
-        await asyncio.to_thread(_append, sheet, values)
+    async for batch in batches:
+        await asyncio.to_thread(_append, sheet, batch)
     with tempfile.TemporaryFile() as spool:
         await asyncio.to_thread(book.save, spool)
         size = spool.tell()
