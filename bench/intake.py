@@ -135,20 +135,29 @@ async def steady(sb: SandboxClient, sandbox_url: str, workdir: Path, rate: int, 
     timed(dp, samples)
     total = rate * seconds
 
+    offered: list[float] = []
+
     async def generate() -> None:
+        # Each message leaves at its own moment, whether or not the sandbox has answered the one
+        # before: a generator that waits would slow down with the bot and hide its queue.
         start = time.perf_counter()
+        sending: set[asyncio.Task[Any]] = set()
         for i in range(total):
             delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            await sb.send_text(users[i % len(users)], f"Сообщение {i}: мусор не вывезли")
+            task = asyncio.create_task(sb.send_text(users[i % len(users)], f"Сообщение {i}: мусор не вывезли"))
+            sending.add(task)
+            task.add_done_callback(sending.discard)
+        await asyncio.gather(*sending)
+        offered.append(total / (time.perf_counter() - start))
 
     generator = asyncio.create_task(generate())
     elapsed = await run_bot(settings, sandbox_url, dp, lambda: _done(samples, total))
     await generator
     await engine.dispose()
     return {"kind": f"intake @ {rate}/s", "updates": total, "seconds": elapsed, "rate": total / elapsed,
-            **percentiles(samples)}
+            "offered": offered[0], **percentiles(samples)}
 
 
 def row(r: dict[str, Any]) -> str:
@@ -179,7 +188,8 @@ async def main() -> None:
         print(row(r))
     ratio = intake["rate"] / echo["rate"]
     print(f"intake / echo throughput: {ratio:.0%} (target ≥ 50%)")
-    print(f"intake p99 at {args.rate} updates/s: {steady_run['p99']:.1f} ms (target ≤ 50 ms)")
+    print(f"intake p99 at {args.rate} updates/s: {steady_run['p99']:.1f} ms (target ≤ 50 ms; "
+          f"the citizens wrote at {steady_run['offered']:.1f}/s)")
     print(f"sandbox rate-limit violations: {sum(stats['violations'].values())}")
 
 

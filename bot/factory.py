@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
@@ -78,7 +80,31 @@ def make_dispatcher(
     )
     dp.include_routers(*get_routers())
     dp.errors.register(citizen_unreachable, ExceptionTypeFilter(TelegramForbiddenError))
+    run_filters_inline(dp)
     return dp
+
+
+def run_filters_inline(router: Router) -> None:
+    """aiogram runs every plain (not `async`) filter in a worker thread, `F.text` included: a
+    thread hop per filter per update, for a check of a few microseconds. Magic filters and the
+    like are pure reads of the update, so they are run on the event loop instead."""
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            for handler in [observer._handler, *observer.handlers]:  # the router's own filters, then each handler's
+                for item in handler.filters or ():
+                    _inline(item)
+
+
+def _inline(item: CallableObject) -> None:
+    if item.awaitable:
+        return
+    plain = item.callback
+
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return plain(*args, **kwargs)
+
+    item.callback = call
+    item.awaitable = True
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:

@@ -13,14 +13,39 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
-from sqlalchemy import delete
+from aiogram.fsm.storage.base import (
+    BaseStorage,
+    DefaultKeyBuilder,
+    StateType,
+    StorageKey,
+)
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares.database import current_session
 from db.models import FsmRecord
 
 _Snapshot = tuple[str | None, dict[str, Any]]
+
+# Plain statements built once: the state is read and written on nearly every update, and the ORM's
+# unit of work cost several times what SQLite takes to run them.
+_TABLE = FsmRecord.__table__
+_READ = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("key"))
+_FORGET = delete(_TABLE).where(_TABLE.c.key == bindparam("key"))
+
+
+def _upsert(insert: Any) -> Any:
+    statement = insert(_TABLE)
+    return statement.on_conflict_do_update(
+        index_elements=[_TABLE.c.key],
+        set_={"state": statement.excluded.state, "data": statement.excluded.data,
+              "updated_at": statement.excluded.updated_at},
+    )
+
+
+_WRITE = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
 class SqlStorage(BaseStorage):
@@ -34,13 +59,13 @@ class SqlStorage(BaseStorage):
         name = self._keys.build(key)
         shared = current_session.get()
         if shared is not None:
-            return _as_snapshot(await self._record(shared, name))
+            return await _known(shared, name)
         cached = self._cache.get(name)
         if cached is not None:
             self._cache.move_to_end(name)
             return cached
         async with self._sessionmaker() as session:
-            snapshot = _as_snapshot(await session.get(FsmRecord, name))
+            snapshot = await _read(session, name)
         self._remember(name, snapshot)
         return snapshot
 
@@ -56,42 +81,10 @@ class SqlStorage(BaseStorage):
         self._cache.pop(name, None)
         shared = current_session.get()
         if shared is not None:
-            # No flush here: the unit of work writes the record with the update's other changes
-            # (autoflush before any query, or the commit), so set_state + set_data is one statement.
-            await self._write(shared, name, values)
+            await _write(shared, name, values)
             return
         async with self._sessionmaker() as session, session.begin():
-            await self._write(session, name, values)
-
-    @staticmethod
-    async def _record(session: AsyncSession, name: str) -> FsmRecord | None:
-        """The record, read at most once per session: the session's identity map holds objects
-        weakly, so the records (and the knowledge that one is absent) are kept in session.info."""
-        known: dict[str, FsmRecord | None] = session.info.setdefault("fsm_records", {})
-        if name not in known:
-            known[name] = await session.get(FsmRecord, name)
-        record = known[name]
-        if record is not None and record not in session:  # deleted, or expunged as empty
-            return None
-        return record
-
-    async def _write(self, session: AsyncSession, name: str, values: dict[str, Any]) -> None:
-        known: dict[str, FsmRecord | None] = session.info.setdefault("fsm_records", {})
-        record = await self._record(session, name)
-        if record is not None and record in session.deleted:
-            await session.flush()  # the pending DELETE goes first; a fresh row follows
-            record = None
-        if record is None:
-            record = FsmRecord(key=name, state=None, data={})
-            session.add(record)
-            known[name] = record
-        for field, value in values.items():
-            setattr(record, field, value)
-        if record.state is None and not record.data:
-            if record in session.new:
-                session.expunge(record)
-            else:
-                await session.delete(record)
+            await _write(session, name, values)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -115,7 +108,26 @@ class SqlStorage(BaseStorage):
         return None
 
 
-def _as_snapshot(record: FsmRecord | None) -> _Snapshot:
-    if record is None:
-        return None, {}
-    return record.state, dict(record.data or {})
+async def _read(session: AsyncSession, name: str) -> _Snapshot:
+    row = (await session.execute(_READ, {"key": name})).first()
+    return (None, {}) if row is None else (row.state, dict(row.data or {}))
+
+
+async def _known(session: AsyncSession, name: str) -> _Snapshot:
+    """The state as this transaction sees it, read at most once: aiogram reads it before the
+    handler runs, and handlers read it again; the copy in session.info follows every write."""
+    known: dict[str, _Snapshot] = session.info.setdefault("fsm_states", {})
+    if name not in known:
+        known[name] = await _read(session, name)
+    return known[name]
+
+
+async def _write(session: AsyncSession, name: str, values: dict[str, Any]) -> None:
+    state, data = await _known(session, name)
+    state = values.get("state", state)
+    data = dict(values.get("data", data))
+    if state is None and not data:
+        await session.execute(_FORGET, {"key": name})
+    else:
+        await session.execute(_WRITE[session.bind.dialect.name], {"key": name, "state": state, "data": data})
+    session.info["fsm_states"][name] = (state, data)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Citizen
+from db.models import Citizen, Staff
 
 # Bump when the consent text changes: the record says which text the citizen agreed to.
 CONSENT_VERSION = "2026-11"
@@ -27,18 +27,22 @@ async def find_citizen(session: AsyncSession, telegram_id: int) -> Citizen | Non
     return await session.scalar(select(Citizen).where(Citizen.telegram_id == telegram_id))
 
 
+_ACTIVE_STAFF_ID = (
+    select(Staff.id).where(Staff.telegram_id == bindparam("telegram_id"), Staff.is_active.is_(True))
+    .scalar_subquery()
+)
+# Built once: they run on every update, and building a statement costs more than SQLite running it.
+_WRITER = select(Citizen, _ACTIVE_STAFF_ID).where(Citizen.telegram_id == bindparam("telegram_id"))
+_STAFF_ONLY = select(_ACTIVE_STAFF_ID)
+
+
 async def find_writer(session: AsyncSession, telegram_id: int) -> tuple[Citizen | None, int | None]:
     """The citizen record and the id of an active staff member with this Telegram id, in one
     statement: it runs on every update, so one round through the ORM instead of two."""
-    from db.models import Staff
-
-    staff_id = (select(Staff.id).where(Staff.telegram_id == telegram_id, Staff.is_active.is_(True))
-                .scalar_subquery())
-    row = (await session.execute(
-        select(Citizen, staff_id).where(Citizen.telegram_id == telegram_id)
-    )).first()
+    params = {"telegram_id": telegram_id}
+    row = (await session.execute(_WRITER, params)).first()
     if row is None:
-        return None, await session.scalar(select(staff_id))
+        return None, await session.scalar(_STAFF_ONLY, params)
     return row[0], row[1]
 
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -337,12 +337,13 @@ async def citizen_items(session: AsyncSession, citizen_id: int, limit: int = 20)
     return list(items), int(total or 0)
 
 
+_BY_MESSAGE = select(Item).where(Item.tg_chat_id == bindparam("chat"), Item.tg_message_id == bindparam("message"))
+
+
 async def _find_by_message(session: AsyncSession, incoming: Incoming) -> Item | None:
     if incoming.tg_chat_id is None or incoming.tg_message_id is None:
         return None
-    return await session.scalar(
-        select(Item).where(Item.tg_chat_id == incoming.tg_chat_id, Item.tg_message_id == incoming.tg_message_id)
-    )
+    return await session.scalar(_BY_MESSAGE, {"chat": incoming.tg_chat_id, "message": incoming.tg_message_id})
 
 
 async def _find_album(session: AsyncSession, citizen_id: int, media_group_id: str) -> Item | None:

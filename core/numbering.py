@@ -4,21 +4,27 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Counter
 
+# Built once per dialect: it runs for every new item.
+_TAKE_NEXT = {
+    dialect: insert(Counter.__table__)
+    .values(name=bindparam("name"), value=1)
+    .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+    .returning(Counter.value)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
 
 async def next_value(session: AsyncSession, name: str) -> int:
     """Atomically take the next value of a named counter (safe under concurrent writers)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Counter).values(name=name, value=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Counter.name], set_={"value": Counter.value + 1}
-    ).returning(Counter.value)
-    return int((await session.execute(statement)).scalar_one())
+    result = await session.execute(_TAKE_NEXT[session.bind.dialect.name], {"name": name})
+    return int(result.scalar_one())
 
 
 async def next_item_number(session: AsyncSession, now: datetime, tz: ZoneInfo) -> str:

@@ -66,7 +66,7 @@ from core.staff import (
     REPORT_CHANNEL_ROLES,
     REPORT_OWN_ORGANISATION_ROLES,
 )
-from db.engine import is_sqlite, make_engine, make_sessionmaker
+from db.engine import configured_url, is_sqlite, make_engine, make_sessionmaker
 from db.models import (
     Item,
     ItemEvent,
@@ -301,7 +301,7 @@ def report_sessionmaker(source: Settings | async_sessionmaker[AsyncSession]) -> 
     """
     if isinstance(source, async_sessionmaker):
         bind = source.kw.get("bind")
-        url = bind.url.render_as_string(hide_password=False)  # type: ignore[union-attr]
+        url = configured_url(bind)  # type: ignore[arg-type]
         if not is_sqlite(url):
             return source
     else:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from db.sqlite_inline import inline_creator
+from db.sqlite_inline import DRIVERNAME as INLINE_SQLITE
 
 
 def is_sqlite(url: str) -> bool:
@@ -36,11 +36,12 @@ def make_engine(url: str, *, inline: bool = True, **kwargs: Any) -> AsyncEngine:
     # Statement parameters carry citizens' texts and names: keep them out of error messages and logs.
     kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
-        database = make_url(url).database
+        parsed = make_url(url)
+        database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             if inline:
-                kwargs.setdefault("async_creator", inline_creator(database))
+                url = parsed.set(drivername=INLINE_SQLITE)  # type: ignore[assignment]
         # One connection: SQLite has one writer at a time, and a second connection waiting on
         # its lock sleeps in SQLite's busy handler (up to 100 ms a try). Queueing on the pool
         # is fair and costs nothing; every transaction here is short (nothing waits on the
@@ -57,6 +58,15 @@ def make_engine(url: str, *, inline: bool = True, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def configured_url(engine: AsyncEngine) -> str:
+    """The engine's database URL as configured: which SQLite dialect `make_engine` chose is its
+    own business, so another engine for the same database is made from this."""
+    url = engine.url
+    if url.drivername == INLINE_SQLITE:
+        url = url.set(drivername="sqlite+aiosqlite")
+    return url.render_as_string(hide_password=False)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

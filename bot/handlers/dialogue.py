@@ -377,11 +377,22 @@ ACTION_STEPS: dict[str, frozenset[str]] = {
 IN_DIALOGUE = StateFilter(*Intake.__all_states__)
 
 
+def _not_a_command(message: Message) -> bool:
+    return not (message.text or message.caption or "").startswith("/")
+
+
 def make_priority_router() -> Router:
-    """Before the greeting and the ordinary contact handler: /start and a contact mid-dialogue."""
+    """Before the greeting and the ordinary contact handler: /start and a contact mid-dialogue.
+
+    Also the citizen's own words, the commonest update by far: taken here, they skip a dozen
+    routers of commands and of staff dialogues, none of which takes a message that is not a
+    command outside its own states. A media message with a command in its caption still goes
+    the long way (`/my` in a caption is the command), and reaches `make_router` if nobody takes it.
+    """
     router = Router(name="dialogue-priority")
     router.message.register(on_start_with_draft, CommandStart())
     router.message.register(on_contact_at_phone_step, F.contact, StateFilter(Intake.phone))
+    router.message.register(on_message, ACCEPTED, _not_a_command, StateFilter(None, *Intake.__all_states__))
     return router
 
 

@@ -13,10 +13,14 @@ from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
+from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +29,14 @@ from core.clock import Clock
 from db.models import ProcessedUpdate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# Built once: on every update, building the statement cost more than running it on SQLite.
+_MARK_FIRST_DELIVERY = {
+    name: insert(ProcessedUpdate.__table__)
+    .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), at=bindparam("at"))
+    .on_conflict_do_nothing()
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("mcu_update_session", default=None)
 
@@ -55,11 +67,9 @@ class DatabaseMiddleware(BaseMiddleware):
         # The mark is the first statement of the update's own transaction: it commits with the
         # handler's work (or before the first reply), so a redelivered update finds it, and a
         # concurrent duplicate waits on the unique key and then finds it too.
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         result = await session.execute(
-            insert(ProcessedUpdate)
-            .values(bot_id=bot_id, update_id=update_id, at=self.clock())
-            .on_conflict_do_nothing()
+            _MARK_FIRST_DELIVERY[session.bind.dialect.name],
+            {"bot_id": bot_id, "update_id": update_id, "at": self.clock()},
         )
         return bool(result.rowcount)
 

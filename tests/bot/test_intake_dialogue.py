@@ -4,6 +4,7 @@ The steps of the intake dialogue itself are in test_citizen_dialogue.py."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
@@ -257,3 +258,30 @@ async def test_withdrawn_consent_stops_intake_until_given_again(harness):
     assert "Согласие отозвано" in stopped["text"]
     ask = await harness.say(user, "Ещё одна проблема")
     assert "согласие" in ask["text"] and await count(harness.sessionmaker, Item) == 0
+
+
+async def test_a_command_in_a_photo_caption_is_the_command_not_a_new_draft(harness):
+    # Plain messages take a short way past the command routers; a caption with a command does not.
+    user = await harness.user(5091)
+    await harness.consent(user)
+    reply = await harness.reply_to(user, lambda: harness.sb.send_photo(user, PNG, "yama.png", caption="/my"))
+    assert "У вас пока нет сообщений" in reply["text"]
+    assert await count(harness.sessionmaker, Item) == 0
+
+
+async def test_a_citizens_message_is_handled_without_worker_threads(harness):
+    # aiogram runs plain filters (`F.text` …) in a worker thread; the dispatcher runs them on the loop.
+    user = await harness.user(5092)
+    await harness.consent(user)
+    submitted: list[object] = []
+
+    class Counting(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    asyncio.get_running_loop().set_default_executor(Counting(max_workers=2))  # the loop shuts it down
+    reply = await harness.say(user, "Яма на дороге у дома 3")
+    mine = await harness.say(user, "/my")
+    assert NUMBER.search(reply["text"]) and "Ваши сообщения" in mine["text"]
+    assert submitted == []
