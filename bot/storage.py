@@ -20,12 +20,11 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares.database import current_session
 from db.models import FsmRecord
+from db.upsert import per_dialect
 
 _Snapshot = tuple[str | None, dict[str, Any]]
 
@@ -45,7 +44,7 @@ def _upsert(insert: Any) -> Any:
     )
 
 
-_WRITE = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+_WRITE = per_dialect(_upsert)
 
 
 class SqlStorage(BaseStorage):

@@ -5,20 +5,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Counter
+from db.upsert import per_dialect
 
 # Built once per dialect: it runs for every new item.
-_TAKE_NEXT = {
-    dialect: insert(Counter.__table__)
+_TAKE_NEXT = per_dialect(
+    lambda insert: insert(Counter.__table__)
     .values(name=bindparam("name"), value=1)
     .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
     .returning(Counter.value)
-    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+)
 
 
 async def next_value(session: AsyncSession, name: str) -> int:

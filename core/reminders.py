@@ -38,8 +38,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cards import item_button, keyboard, local
@@ -56,6 +54,7 @@ from db.models import (
     StaffRole,
     Status,
 )
+from db.upsert import dialect_insert
 
 if TYPE_CHECKING:
     from core.calendar import WorkingCalendar
@@ -185,15 +184,11 @@ async def term_start(session: AsyncSession, item: Item) -> datetime:
     return moved or item.registered_at or item.received_at
 
 
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 async def insert_reminders(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Insert rows, skipping any the (item, kind, due_at) key already has — sent ones included."""
     if rows:
         # The table, not the mapped class: a plain executemany, without the ORM's bulk bookkeeping.
-        statement = _insert(session)(Reminder.__table__).on_conflict_do_nothing(
+        statement = dialect_insert(session)(Reminder.__table__).on_conflict_do_nothing(
             index_elements=["item_id", "kind", "due_at"])
         await session.execute(statement, [{"status": "pending", "data": None, **row} for row in rows])
 
@@ -404,7 +399,7 @@ class Outbox:
         from core import outbox
 
         if self.telegram:
-            statement = _insert(self.session)(OutboxMessage.__table__).on_conflict_do_nothing(
+            statement = dialect_insert(self.session)(OutboxMessage.__table__).on_conflict_do_nothing(
                 index_elements=["dedupe_key"])
             await self.session.execute(statement, self.telegram)
         if self.email:

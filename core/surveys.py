@@ -30,7 +30,7 @@ from sqlalchemy import func, select, update
 
 from core.actors import SYSTEM, Actor
 from core.cards import excerpt, keyboard
-from core.reminders import Outbox, Recipient, _insert, insert_reminders
+from core.reminders import Outbox, Recipient, insert_reminders
 from db.models import (
     Citizen,
     Item,
@@ -41,6 +41,7 @@ from db.models import (
     Status,
     Survey,
 )
+from db.upsert import dialect_insert
 
 if TYPE_CHECKING:
     from core.lifecycle import LifecycleContext
@@ -93,7 +94,7 @@ async def plan_survey(ctx: LifecycleContext, item: Item, *, repeat: bool = False
     row = {"item_id": item.id, "kind": REPEAT if repeat else SEND, "due_at": send_at, "status": "pending",
            "created_at": ctx.now, "data": {"survey_id": survey.id}}
     # Two deliveries before one office opening share the moment: the later survey takes the row.
-    statement = _insert(session)(Reminder).values(row)
+    statement = dialect_insert(session)(Reminder).values(row)
     await session.execute(statement.on_conflict_do_update(
         index_elements=["item_id", "kind", "due_at"],
         set_={"data": statement.excluded.data, "status": "pending", "claimed_at": None}))

@@ -21,22 +21,20 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from db.models import ProcessedUpdate
+from db.upsert import per_dialect
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 # Built once: on every update, building the statement cost more than running it on SQLite.
-_MARK_FIRST_DELIVERY = {
-    name: insert(ProcessedUpdate.__table__)
+_MARK_FIRST_DELIVERY = per_dialect(
+    lambda insert: insert(ProcessedUpdate.__table__)
     .values(bot_id=bindparam("bot_id"), update_id=bindparam("update_id"), at=bindparam("at"))
     .on_conflict_do_nothing()
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+)
 
 current_session: ContextVar[AsyncSession | None] = ContextVar("mcu_update_session", default=None)
 
